@@ -1,0 +1,107 @@
+"""The command line, and the composition root: the only module that may import the dashboard (deferred)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from mcpstead import __version__
+from mcpstead.config import CONFIG_ENV, GatewayConfig, load_config, resolve_config_path
+from mcpstead.errors import ConfigError
+from mcpstead.logs import LogRing, setup_logging
+
+EXIT_CONFIG = 2
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help=f"config file (default: ${CONFIG_ENV}, else ~/.config/mcpstead/config.yaml)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mcpstead",
+        description="One MCP endpoint in front of many upstream MCP servers, with a live dashboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"mcpstead {__version__}")
+    _add_config_option(parser)
+    parser.add_argument("--log-format", choices=["plain", "json"], default="plain", help="log line format on stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway headless (the default command)")
+    _add_config_option(serve)
+    serve.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
+
+    dev = commands.add_parser("dev", help="run the gateway with the live dashboard in this terminal")
+    _add_config_option(dev)
+    dev.add_argument("--headless", action="store_true", help="no dashboard: log to stderr instead")
+    dev.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
+
+    check = commands.add_parser("check", help="validate the config and list the upstreams it would start")
+    _add_config_option(check)
+
+    commands.add_parser("demo-server", help="a small MCP server on stdio, used by the demo config")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "serve"
+    if command == "demo-server":
+        from mcpstead import demo
+
+        return demo.main()
+
+    path = resolve_config_path(getattr(args, "config", None))
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"mcpstead: {problem}", file=sys.stderr)
+        if not path.exists() and not getattr(args, "config", None) and not os.environ.get(CONFIG_ENV):
+            print(f"mcpstead: pass --config PATH or set {CONFIG_ENV}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    if command == "check":
+        return _check(config)
+    headless = command == "serve" or args.headless
+    if not headless and not sys.stdout.isatty():
+        print("mcpstead: stdout is not a terminal; running headless", file=sys.stderr)
+        headless = True
+    return _run(config, headless, args.log_format)
+
+
+def _check(config: GatewayConfig) -> int:
+    print(f"{config.path}: ok")
+    print(f"listen: http://{config.host}:{config.port}/mcp (auth: {config.mcp.auth.mode})")
+    if not config.servers:
+        print("upstreams: none")
+    for server in config.servers:
+        flags = " required" if server.required else ""
+        print(f"  {server.name}: {server.transport} {server.target}{flags}")
+    return 0
+
+
+def _run(config: GatewayConfig, headless: bool, log_format: str) -> int:
+    from mcpstead.runner import StartupError, run
+
+    if headless:
+        setup_logging(config.logging.level, log_format)
+        frontend = None
+    else:
+        setup_logging(config.logging.level, ring=LogRing())
+        from tui.frontend import TuiFrontend
+
+        frontend = TuiFrontend()
+    try:
+        return run(config, frontend)
+    except StartupError as exc:
+        print(f"mcpstead: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""Downstream side: the HTTP surface clients and operators talk to."""

@@ -1,0 +1,61 @@
+"""GET /health and GET /metrics: always open, for monitoring without the bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from mcpstead.gateway import Gateway
+from mcpstead.metrics import CONTENT_TYPE
+from mcpstead.state import UpstreamView
+
+
+def health_document(gateway: Gateway) -> dict[str, Any]:
+    """The reference's /health shape, plus transport, state and supervision details. Never a secret."""
+    now = gateway.clock.wall()
+    upstreams = gateway.upstream_views()
+    return {
+        "status": "ok" if all(u.connected for u in upstreams) else "degraded",
+        "uptime_seconds": round(gateway.clock.monotonic() - gateway.started_monotonic, 6),
+        "servers": [_server(upstream, gateway, now) for upstream in upstreams],
+    }
+
+
+def _server(upstream: UpstreamView, gateway: Gateway, now: float) -> dict[str, Any]:
+    config = gateway.config.server(upstream.name)
+    return {
+        "name": upstream.name,
+        "url": config.url if config else None,
+        "protocol": config.protocol if config else None,
+        "required": upstream.required,
+        "connected": upstream.connected,
+        "tools_count": len(upstream.tools),
+        "last_seen_seconds_ago": round(now - upstream.last_seen, 6) if upstream.last_seen is not None else None,
+        "reconnects": upstream.reconnects,
+        "last_error": upstream.last_error,
+        "transport": upstream.transport,
+        "state": upstream.status,
+        "command": upstream.target if upstream.transport == "stdio" else None,
+        "next_retry_in_seconds": (
+            round(max(0.0, upstream.next_retry_at - now), 3) if upstream.next_retry_at is not None else None
+        ),
+        "pid": upstream.pid,
+        "exit_code": upstream.exit_code,
+        "calls": upstream.calls,
+        "errors": upstream.errors,
+    }
+
+
+class AdminEndpoints:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse(health_document(self.gateway))
+
+    async def metrics(self, request: Request) -> Response:
+        if not self.gateway.config.metrics.enabled:
+            return Response("metrics disabled\n", status_code=404, media_type="text/plain")
+        return Response(self.gateway.metrics.render(), media_type=CONTENT_TYPE)

@@ -1,0 +1,233 @@
+"""POST/GET/DELETE /mcp: the legacy-era Streamable HTTP transport (2024-11-05 through 2025-11-25).
+
+Checks run in the order a client can act on: Accept (406), Content-Type (415), size (413), JSON (400/-32700),
+JSON-RPC shape (400/-32600), session (400 missing / 404 unknown), protocol version header (400); then dispatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from mcpstead import jsonrpc
+from mcpstead.dispatch import dispatch, initialize_result
+from mcpstead.gateway import Gateway
+from mcpstead.protocol import BATCH_VERSION, SUPPORTED_VERSIONS, negotiate_version
+from mcpstead.sessions import DownstreamSession
+
+SESSION_HEADER = "mcp-session-id"
+VERSION_HEADER = "mcp-protocol-version"
+SSE_HEADERS = {"cache-control": "no-cache, no-transform", "x-accel-buffering": "no"}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def http_error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An HTTP error whose body is a JSON-RPC error without an id, as the spec allows."""
+    return Response(
+        jsonrpc.encode(jsonrpc.error_response(None, code, message)),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _media_types(accept: str) -> set[str]:
+    types: set[str] = set()
+    for part in accept.lower().split(","):
+        media, *parameters = (piece.strip() for piece in part.split(";"))
+        if any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in parameters):
+            continue
+        types.add(media)
+    return types
+
+
+def negotiate_framing(accept: str | None) -> str | None:
+    """'json' or 'sse' for this Accept header, or None when the client accepts neither (406).
+
+    As the reference: SSE only when the client lists text/event-stream and not application/json.
+    """
+    if accept is None or not accept.strip():
+        return "json"
+    types = _media_types(accept)
+    json_ok = bool(types & {"application/json", "application/*", "*/*"})
+    sse_listed = "text/event-stream" in types
+    if sse_listed and "application/json" not in types:
+        return "sse"
+    if json_ok or sse_listed:
+        return "json"
+    return None
+
+
+def rpc_response(payload: Any, framing: str, headers: dict[str, str] | None = None) -> Response:
+    body = jsonrpc.encode(payload)
+    if framing == "sse":
+        return Response(
+            b"event: message\ndata: " + body + b"\n\n",
+            media_type="text/event-stream",
+            headers={**SSE_HEADERS, **(headers or {})},
+        )
+    return Response(body, media_type="application/json", headers=headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class McpEndpoint:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def post(self, request: Request) -> Response:
+        gateway = self.gateway
+        framing = negotiate_framing(request.headers.get("accept"))
+        if framing is None:
+            return http_error(
+                406, jsonrpc.INVALID_REQUEST, "Not Acceptable: accept application/json or text/event-stream"
+            )
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "application/json":
+            return http_error(
+                415, jsonrpc.INVALID_REQUEST, "Unsupported Media Type: Content-Type must be application/json"
+            )
+        try:
+            body = await read_body(request, gateway.config.mcp.max_body_bytes)
+        except BodyTooLarge:
+            limit = gateway.config.mcp.max_body_bytes
+            return http_error(413, jsonrpc.INVALID_REQUEST, f"Payload Too Large: the limit is {limit} bytes")
+        except ClientDisconnect:
+            return Response(status_code=400)
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            gateway.metrics.mcp_requests.labels("invalid", "error").inc()
+            return http_error(400, jsonrpc.PARSE_ERROR, f"Parse error: {exc}")
+
+        if isinstance(message, list):
+            return await self._batch(request, message, framing)
+        problem = jsonrpc.validation_error(message)
+        if problem is not None:
+            gateway.metrics.mcp_requests.labels("invalid", "error").inc()
+            return http_error(400, jsonrpc.INVALID_REQUEST, f"Invalid Request: {problem}")
+        if message.get("method") == "initialize":
+            return self._initialize(request, message, framing)
+
+        session_or_error = self._session(request)
+        if isinstance(session_or_error, Response):
+            return session_or_error
+        session = session_or_error
+        if not jsonrpc.is_request(message):
+            await dispatch(gateway, session, message) if "method" in message else None
+            return Response(status_code=202)
+        answer = await dispatch(gateway, session, message)
+        return rpc_response(answer, framing)
+
+    def _initialize(self, request: Request, message: dict[str, Any], framing: str) -> Response:
+        gateway = self.gateway
+        if not gateway.accepting_sessions:
+            return Response("gateway shutting down", status_code=503, media_type="text/plain")
+        if "id" not in message:
+            gateway.metrics.mcp_requests.labels("initialize", "error").inc()
+            return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: initialize must be a request with an id")
+        existing = request.headers.get(SESSION_HEADER)
+        if existing and gateway.sessions.get(existing.strip()) is not None:
+            gateway.metrics.mcp_requests.labels("initialize", "error").inc()
+            return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: this session is already initialized")
+        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        version = negotiate_version(params.get("protocolVersion"))
+        session = gateway.open_session(version, params.get("clientInfo"))
+        gateway.metrics.mcp_requests.labels("initialize", "success").inc()
+        answer = jsonrpc.result_response(message["id"], initialize_result(version))
+        return rpc_response(answer, framing, {"mcp-session-id": session.session_id})
+
+    def _session(self, request: Request) -> DownstreamSession | Response:
+        session_id = request.headers.get(SESSION_HEADER)
+        if session_id is None or not session_id.strip():
+            return http_error(
+                400,
+                jsonrpc.INVALID_REQUEST,
+                "Bad Request: missing Mcp-Session-Id header; send initialize first",
+            )
+        session = self.gateway.sessions.get(session_id.strip())
+        if session is None:
+            return http_error(404, jsonrpc.SESSION_NOT_FOUND, "Session not found")
+        header_version = request.headers.get(VERSION_HEADER)
+        if header_version is not None and header_version not in SUPPORTED_VERSIONS:
+            return http_error(
+                400,
+                jsonrpc.INVALID_REQUEST,
+                f"Bad Request: unsupported MCP-Protocol-Version '{header_version}' "
+                f"(supported: {', '.join(SUPPORTED_VERSIONS)})",
+            )
+        if header_version is not None and header_version != session.protocol_version:
+            return http_error(
+                400,
+                jsonrpc.INVALID_REQUEST,
+                f"Bad Request: MCP-Protocol-Version '{header_version}' does not match the version negotiated "
+                f"for this session ('{session.protocol_version}')",
+            )
+        self.gateway.touch(session)
+        return session
+
+    async def _batch(self, request: Request, messages: list[Any], framing: str) -> Response:
+        if not messages:
+            return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: empty batch")
+        if any(isinstance(m, dict) and m.get("method") == "initialize" for m in messages):
+            return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: initialize must not be part of a batch")
+        session_or_error = self._session(request)
+        if isinstance(session_or_error, Response):
+            return session_or_error
+        session = session_or_error
+        if session.protocol_version != BATCH_VERSION:
+            return http_error(
+                400,
+                jsonrpc.INVALID_REQUEST,
+                f"Invalid Request: batches are only allowed in protocol version {BATCH_VERSION}; "
+                f"this session uses {session.protocol_version}",
+            )
+
+        async def answer(message: Any) -> dict[str, Any] | None:
+            problem = jsonrpc.validation_error(message)
+            if problem is not None:
+                msg_id = message.get("id") if isinstance(message, dict) else None
+                return jsonrpc.error_response(msg_id, jsonrpc.INVALID_REQUEST, f"Invalid Request: {problem}")
+            if "method" not in message:
+                return None
+            return await dispatch(self.gateway, session, message)
+
+        answers = [a for a in await asyncio.gather(*(answer(m) for m in messages)) if a is not None]
+        if not answers:
+            return Response(status_code=202)
+        return rpc_response(answers, framing)
+
+    async def get(self, request: Request) -> Response:
+        self.gateway.metrics.mcp_requests.labels("listen", "error").inc()
+        return Response(
+            "server notifications are not implemented",
+            status_code=405,
+            media_type="text/plain",
+            headers={"allow": "POST, DELETE"},
+        )
+
+    async def delete(self, request: Request) -> Response:
+        session_or_error = self._session(request)
+        if isinstance(session_or_error, Response):
+            return session_or_error
+        self.gateway.end_session(session_or_error.session_id)
+        return Response(status_code=204)

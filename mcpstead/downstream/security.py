@@ -1,0 +1,47 @@
+"""DNS-rebinding protection: foreign Origin headers, and foreign Host headers when bound to loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback_host(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostname(host_header: str) -> str:
+    """`example.com:8766` -> `example.com`, `[::1]:8766` -> `[::1]`."""
+    if host_header.startswith("["):
+        return host_header[: host_header.find("]") + 1]
+    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
+class RequestGuard:
+    def __init__(self, bind_host: str, allowed_hosts: Iterable[str], allowed_origins: Iterable[str]) -> None:
+        self._check_host = is_loopback_host(bind_host)
+        self._allowed_hosts = {host.lower() for host in allowed_hosts}
+        self._allowed_origins = {origin.lower().rstrip("/") for origin in allowed_origins}
+
+    def host_allowed(self, host_header: str | None) -> bool:
+        if host_header is None or not self._check_host:
+            return True
+        host = host_header.lower()
+        return host in self._allowed_hosts or is_loopback_host(_hostname(host))
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        if origin is None:
+            return True  # not a browser: nothing to rebind
+        origin = origin.lower().rstrip("/")
+        if origin in self._allowed_origins:
+            return True
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and is_loopback_host(parts.hostname or "")

@@ -1,0 +1,62 @@
+"""The error hierarchy: every failure the gateway reports is one of these, with a message fit for a user."""
+
+from __future__ import annotations
+
+
+class McpsteadError(Exception):
+    """Root of every error mcpstead raises on purpose."""
+
+
+class ConfigError(McpsteadError):
+    """A config file that cannot be used. Holds every problem found, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class UpstreamError(McpsteadError):
+    """An upstream could not answer: transport failure, bad answer, timeout, or not connected.
+
+    The message always names the upstream, so it can go to a client or to /health as it is.
+    """
+
+    def __init__(self, upstream: str, message: str, *, reason: str = "upstream_protocol_error") -> None:
+        self.upstream = upstream
+        self.reason = reason
+        super().__init__(message)
+
+
+class UpstreamTimeoutError(UpstreamError):
+    def __init__(self, upstream: str, seconds: float) -> None:
+        super().__init__(upstream, f"upstream '{upstream}' timed out after {seconds:g}s", reason="upstream_timeout")
+
+
+class UpstreamDisconnectedError(UpstreamError):
+    def __init__(self, upstream: str, detail: str | None = None) -> None:
+        message = f"upstream '{upstream}' is disconnected"
+        if detail:
+            message += f": {detail}"
+        super().__init__(upstream, message, reason="upstream_disconnected")
+
+
+class UpstreamRpcError(UpstreamError):
+    """The upstream answered with a JSON-RPC error; the client gets its code, message and data unchanged."""
+
+    def __init__(self, upstream: str, error: dict[str, object]) -> None:
+        self.error = error
+        super().__init__(
+            upstream,
+            f"upstream '{upstream}' JSON-RPC error: {error.get('message')}",
+            reason="upstream_rpc_error",
+        )
+
+
+class RpcError(McpsteadError):
+    """A JSON-RPC error the gateway answers with, for one request."""
+
+    def __init__(self, code: int, message: str, data: object = None) -> None:
+        self.code = code
+        self.message = message
+        self.data = data
+        super().__init__(message)

@@ -1,0 +1,309 @@
+"""The Gateway facade: owns config, upstream supervisors, tool registry, sessions, calls, metrics and events.
+
+It is an async context manager: entering starts every upstream supervisor and the session GC; leaving stops
+them in order. Every state change bumps `version` and sets `changed`, which is all an observer needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from mcpstead import jsonrpc
+from mcpstead.calls import CallLog
+from mcpstead.clock import Clock, SystemClock
+from mcpstead.config import GatewayConfig
+from mcpstead.errors import RpcError, UpstreamError, UpstreamRpcError
+from mcpstead.events import EventBus, ToolCallFailed
+from mcpstead.metrics import GatewayMetrics
+from mcpstead.protocol import split_qualified
+from mcpstead.registry import ToolRegistry
+from mcpstead.sessions import DownstreamSession, SessionStore
+from mcpstead.state import CallSource, GatewaySnapshot, ToolRunResult, UpstreamView
+from mcpstead.upstream.supervisor import UpstreamSupervisor
+
+log = logging.getLogger("mcpstead.gateway")
+DASHBOARD_CLIENT = "dashboard"
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig, *, clock: Clock | None = None, listen_url: str = "") -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.listen_url = listen_url
+        self.events = EventBus()
+        self.sessions = SessionStore()
+        self.calls = CallLog()
+        self.registry = ToolRegistry()
+        self.started_at = self.clock.wall()
+        self.started_monotonic = self.clock.monotonic()
+        self.accepting_sessions = True
+        self._version = 0
+        self._changed = asyncio.Event()
+        self.supervisors: dict[str, UpstreamSupervisor] = {}
+        self.metrics = GatewayMetrics(self.upstream_views, self.clock.wall)
+        self._gc_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Gateway:
+        for server in self.config.servers:
+            self._add_upstream(server.name)
+        self._gc_task = asyncio.create_task(self._collect_idle_sessions(), name="session-gc")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Refuse new sessions, end the open ones, then stop every upstream (children ended, sessions closed)."""
+        self.accepting_sessions = False
+        if self._gc_task is not None:
+            self._gc_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._gc_task
+            self._gc_task = None
+        for session in self.sessions:
+            self.sessions.remove(session.session_id)
+        supervisors = list(self.supervisors.values())
+        await asyncio.gather(*(supervisor.stop() for supervisor in supervisors), return_exceptions=True)
+        self.bump()
+
+    def _add_upstream(self, name: str) -> None:
+        server = self.config.server(name)
+        assert server is not None
+        supervisor = UpstreamSupervisor(
+            server,
+            clock=self.clock,
+            events=self.events,
+            on_change=self.bump,
+            on_tools_changed=self._tools_changed,
+        )
+        self.supervisors[name] = supervisor
+        supervisor.start()
+
+    async def wait_required(self, timeout: float) -> list[str]:
+        """Wait for `required: true` upstreams to be ready. Returns the ones that were not, within `timeout`."""
+        required = [s for s in self.supervisors.values() if s.config.required]
+        if not required:
+            return []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*(s.wait_ready() for s in required))
+        return [s.name for s in required if s.status != "ready"]
+
+    # -- change notification (the seam) ----------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def bump(self) -> None:
+        self._version += 1
+        self._changed.set()
+
+    def _tools_changed(self) -> None:
+        self.registry.rebuild(self.supervisors.values())
+        self.bump()
+
+    async def wait_for_change(self, seen: int, timeout: float | None = None) -> int:
+        """Return as soon as `version` differs from `seen`, or after `timeout` with the same version."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._version == seen:
+                    self._changed.clear()
+                    await self._changed.wait()
+        return self._version
+
+    def upstream_views(self) -> list[UpstreamView]:
+        return [self.supervisors[name].view() for name in sorted(self.supervisors)]
+
+    def snapshot(self) -> GatewaySnapshot:
+        wall, monotonic = self.clock.wall(), self.clock.monotonic()
+        return GatewaySnapshot(
+            version=self._version,
+            listen_url=self.listen_url,
+            auth_mode=self.config.mcp.auth.mode,
+            config_path=self.config.path,
+            started_at=self.started_at,
+            upstreams=tuple(self.upstream_views()),
+            sessions=tuple(session.view(wall, monotonic) for session in self.sessions),
+            calls=self.calls.newest_first(),
+        )
+
+    # -- sessions --------------------------------------------------------------------------------------
+
+    def open_session(self, protocol_version: str, client_info: Any) -> DownstreamSession:
+        info = client_info if isinstance(client_info, dict) else {}
+        session = self.sessions.create(
+            protocol_version=protocol_version,
+            client_name=str(info.get("name", "unknown")),
+            client_version=str(info.get("version", "")),
+            wall=self.clock.wall(),
+            monotonic=self.clock.monotonic(),
+        )
+        self.bump()
+        return session
+
+    def touch(self, session: DownstreamSession) -> None:
+        session.last_activity = self.clock.monotonic()
+
+    def end_session(self, session_id: str) -> bool:
+        removed = self.sessions.remove(session_id) is not None
+        if removed:
+            self.bump()
+        return removed
+
+    async def _collect_idle_sessions(self) -> None:
+        settings = self.config.mcp.session
+        while True:
+            await asyncio.sleep(settings.gc_interval_seconds)
+            cutoff = self.clock.monotonic() - settings.idle_ttl_seconds
+            for session in self.sessions.idle_since(cutoff):
+                self.end_session(session.session_id)
+
+    # -- commands --------------------------------------------------------------------------------------
+
+    async def reconnect(self, upstream: str) -> None:
+        supervisor = self.supervisors.get(upstream)
+        if supervisor is None:
+            raise KeyError(f"no upstream named '{upstream}'")
+        supervisor.reconnect()
+
+    async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult:
+        """The dashboard's tool runner: the same routing as a client's call, recorded as from the dashboard."""
+        try:
+            result = await self.route_tool_call(
+                {"name": qualified_name, "arguments": dict(arguments)}, session=None, source="dashboard"
+            )
+        except RpcError as exc:
+            return ToolRunResult(result=None, error=f"{exc.message} (code {exc.code})")
+        return ToolRunResult(result=result, error=None)
+
+    # -- routing ---------------------------------------------------------------------------------------
+
+    def tool_definitions(self) -> tuple[dict[str, Any], ...]:
+        return self.registry.tools
+
+    async def route_tool_call(
+        self, params: Any, *, session: DownstreamSession | None, source: CallSource = "client"
+    ) -> Any:
+        """Forward a tools/call to its upstream and return the upstream's result untouched.
+
+        Raises RpcError with the code and message the client should get.
+        """
+        if not isinstance(params, dict):
+            raise RpcError(jsonrpc.INVALID_PARAMS, "params are required")
+        qualified = params.get("name")
+        if not isinstance(qualified, str):
+            raise RpcError(jsonrpc.INVALID_PARAMS, "params.name is required")
+        supervisor, tool = self._resolve(qualified)
+        forwarded = {**params, "name": tool}
+        started_wall, started = self.clock.wall(), self.clock.monotonic()
+        result: Any = None
+        error: str | None = None
+        reason: str | None = None
+        try:
+            result = await supervisor.request("tools/call", forwarded)
+        except UpstreamRpcError as exc:
+            error, reason = str(exc), exc.reason
+            raise RpcError(
+                _int_code(exc.error.get("code")), str(exc.error.get("message", "")), exc.error.get("data")
+            ) from None
+        except UpstreamError as exc:
+            error, reason = str(exc), exc.reason
+            raise RpcError(jsonrpc.UPSTREAM_ERROR, str(exc), {"upstream": supervisor.name}) from None
+        finally:
+            elapsed = self.clock.monotonic() - started
+            tool_error = isinstance(result, dict) and result.get("isError") is True
+            if tool_error and reason is None:
+                reason = "upstream_returned_error"
+            self._record_call(
+                session=session,
+                source=source,
+                qualified=qualified,
+                supervisor=supervisor,
+                tool=tool,
+                arguments=params.get("arguments"),
+                result=result,
+                error=error,
+                reason=reason,
+                started_wall=started_wall,
+                elapsed=elapsed,
+            )
+        return result
+
+    def _resolve(self, qualified: str) -> tuple[UpstreamSupervisor, str]:
+        route = self.registry.route(qualified)
+        if route is not None:
+            return route.supervisor, route.tool
+        parts = split_qualified(qualified)
+        if parts is None:
+            raise RpcError(jsonrpc.INVALID_PARAMS, f"unknown tool '{qualified}': tool names are '<server>__<tool>'")
+        upstream, tool = parts
+        supervisor = self.supervisors.get(upstream)
+        if supervisor is None:
+            raise RpcError(jsonrpc.INVALID_PARAMS, f"unknown upstream '{upstream}' in tool name '{qualified}'")
+        if supervisor.status != "ready":
+            detail = f": {supervisor.last_error}" if supervisor.last_error else ""
+            raise RpcError(
+                jsonrpc.UPSTREAM_ERROR,
+                f"upstream '{upstream}' is disconnected ({supervisor.status}){detail}",
+                {"upstream": upstream},
+            )
+        raise RpcError(
+            jsonrpc.INVALID_PARAMS, f"unknown tool '{qualified}': upstream '{upstream}' has no tool '{tool}'"
+        )
+
+    def _record_call(
+        self,
+        *,
+        session: DownstreamSession | None,
+        source: CallSource,
+        qualified: str,
+        supervisor: UpstreamSupervisor,
+        tool: str,
+        arguments: Any,
+        result: Any,
+        error: str | None,
+        reason: str | None,
+        started_wall: float,
+        elapsed: float,
+    ) -> None:
+        failed = error is not None
+        tool_error = reason == "upstream_returned_error"
+        if session is not None:
+            session.calls += 1
+        supervisor.count_call(failed or tool_error)
+        metrics = self.metrics
+        metrics.tool_calls.labels(supervisor.name, tool).inc()
+        metrics.tool_call_duration.labels(supervisor.name, tool).observe(elapsed)
+        if reason is not None:
+            metrics.tool_call_errors.labels(supervisor.name, tool, reason).inc()
+        if failed:
+            self.events.publish(ToolCallFailed(qualified, error or ""))
+        self.calls.record(
+            started_at=started_wall,
+            session_id=session.session_id if session else None,
+            client=session.client_name if session else DASHBOARD_CLIENT,
+            source=source,
+            tool=qualified,
+            upstream=supervisor.name,
+            arguments=arguments,
+            outcome="error" if failed else "tool_error" if tool_error else "ok",
+            result=result,
+            error=error,
+            total_ms=elapsed * 1000,
+            upstream_ms=None,
+        )
+        self.bump()
+
+
+def _int_code(code: Any) -> int:
+    return code if isinstance(code, int) and not isinstance(code, bool) else jsonrpc.INTERNAL_ERROR

@@ -1,0 +1,66 @@
+"""JSON-RPC 2.0 envelopes and codes. Pure functions over plain dicts: the gateway passes unknown fields on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+UPSTREAM_ERROR = -32000
+"""The reference gateway's code for every upstream failure (disconnected, HTTP error, timeout)."""
+SESSION_NOT_FOUND = -32001
+
+JsonId = str | int | None
+
+
+def error_response(msg_id: JsonId, code: int, message: str, data: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = data
+    return {"jsonrpc": "2.0", "id": msg_id, "error": error}
+
+
+def result_response(msg_id: JsonId, result: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": msg_id, "result": result}
+
+
+def encode(message: Any) -> bytes:
+    """Compact UTF-8 JSON, the form every transport sends."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def is_request(message: dict[str, Any]) -> bool:
+    return "method" in message and "id" in message
+
+
+def is_notification(message: dict[str, Any]) -> bool:
+    return "method" in message and "id" not in message
+
+
+def is_response(message: dict[str, Any]) -> bool:
+    return "method" not in message and "id" in message and ("result" in message or "error" in message)
+
+
+def validation_error(message: Any) -> str | None:
+    """Why `message` is not a JSON-RPC 2.0 message, or None when it is one."""
+    if not isinstance(message, dict):
+        return "request must be an object"
+    if message.get("jsonrpc") != "2.0":
+        return "jsonrpc must be '2.0'"
+    if "method" in message:
+        if not isinstance(message["method"], str):
+            return "method must be a string"
+        msg_id = message.get("id", 0)
+        if msg_id is None or isinstance(msg_id, bool) or not isinstance(msg_id, (str, int)):
+            return "id must be a string or an integer"
+        params = message.get("params")
+        if params is not None and not isinstance(params, (dict, list)):
+            return "params must be an object or an array"
+        return None
+    if is_response(message):
+        return None
+    return "method is required"

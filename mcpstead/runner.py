@@ -1,0 +1,148 @@
+"""The runner: binds the socket, runs uvicorn, the gateway and an optional frontend in one event loop.
+
+Start order: bind (a busy port fails here, before anything else) -> gateway (upstreams connect in the
+background; `required` ones are awaited) -> uvicorn -> frontend. Stop order: refuse new sessions -> uvicorn
+drains (bounded) -> frontend exits -> upstreams closed and children ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+import uvicorn
+
+from mcpstead.config import GatewayConfig
+from mcpstead.downstream.app import create_app
+from mcpstead.gateway import Gateway
+from mcpstead.state import GatewayView
+
+log = logging.getLogger("mcpstead.runner")
+REQUIRED_UPSTREAMS_TIMEOUT = 30.0
+
+
+class Frontend(Protocol):
+    async def run(self, view: GatewayView, stop: asyncio.Event) -> None: ...
+
+
+class StartupError(Exception):
+    """The gateway cannot start; the message is one line for the user."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host.strip("[]"), port), family=family, backlog=1024)
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def listen_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/mcp"
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (measured faster for this workload, design.md §8), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+def run(config: GatewayConfig, frontend: Frontend | None = None, on_ready: Callable[[str], None] | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or the frontend quits). Returns the process exit code."""
+    sock = bind(config.host, config.port)
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        return runner.run(serve(config, sock, frontend, on_ready))
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: the runner owns signals and the stop order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(
+    config: GatewayConfig,
+    sock: socket.socket,
+    frontend: Frontend | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    url = listen_url(sock)
+    try:
+        async with Gateway(config, listen_url=url) as gateway:
+            missing = await gateway.wait_required(REQUIRED_UPSTREAMS_TIMEOUT)
+            if missing:
+                for name in missing:
+                    upstream = gateway.supervisors[name]
+                    log.error("required upstream %s is not up: %s", name, upstream.last_error or upstream.status)
+                return 1
+            server = _EmbeddedServer(
+                uvicorn.Config(
+                    create_app(gateway),
+                    http="httptools",
+                    lifespan="off",
+                    log_config=None,
+                    access_log=False,
+                    timeout_graceful_shutdown=max(1, int(config.mcp.session.shutdown_grace_seconds)),
+                )
+            )
+            server_task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
+            log.info("mcpstead listening on %s", url)
+            if on_ready is not None:
+                on_ready(url)
+            frontend_task = asyncio.create_task(frontend.run(gateway, stop), name="frontend") if frontend else None
+            stop_task = asyncio.create_task(stop.wait())
+            watched: set[asyncio.Future[object]] = {stop_task, server_task}
+            if frontend_task is not None:
+                watched.add(frontend_task)
+            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            stop.set()
+            gateway.accepting_sessions = False
+            server.should_exit = True
+            await _finish(server_task, config.mcp.session.shutdown_grace_seconds + 2, server)
+            if frontend_task is not None:
+                await _finish(frontend_task, 5.0)
+            stop_task.cancel()
+            if server_task.done() and not server_task.cancelled() and server_task.exception() is not None:
+                log.error("the HTTP server stopped: %s", server_task.exception())
+                return 1
+        return 0
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        sock.close()
+
+
+async def _finish(
+    task: asyncio.Task[object] | asyncio.Task[None], timeout: float, server: _EmbeddedServer | None = None
+) -> None:
+    """Wait for a task to end by itself, then force it."""
+    try:
+        async with asyncio.timeout(timeout):
+            await asyncio.shield(task)
+    except TimeoutError:
+        if server is not None:
+            server.force_exit = True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    except Exception:
+        return

@@ -1,0 +1,116 @@
+"""The read model: frozen views of the gateway that the dashboard (or any observer) can hold safely.
+
+The core never waits on an observer. It bumps a version counter on every change; observers call
+`wait_for_change(seen)` and then take a `snapshot()`, which only assembles tuples the core already keeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+UpstreamStatus = Literal["connecting", "ready", "backoff", "failed", "stopped"]
+TransportKind = Literal["streamable-http", "sse", "stdio"]
+CallOutcome = Literal["ok", "tool_error", "error"]
+CallSource = Literal["client", "dashboard"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolView:
+    """One upstream tool as clients see it: qualified name plus the upstream's own definition."""
+
+    qualified_name: str
+    upstream: str
+    name: str
+    description: str
+    definition: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamView:
+    name: str
+    transport: TransportKind
+    target: str
+    status: UpstreamStatus
+    required: bool
+    tools: tuple[ToolView, ...]
+    last_seen: float | None
+    reconnects: int
+    last_error: str | None
+    next_retry_at: float | None
+    pid: int | None
+    exit_code: int | None
+    calls: int
+    errors: int
+    stderr_tail: tuple[str, ...]
+
+    @property
+    def connected(self) -> bool:
+        return self.status == "ready"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    session_id: str
+    client_name: str
+    client_version: str
+    protocol_version: str
+    created_at: float
+    last_activity: float
+    calls: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    """A finished tool call. Times are wall-clock seconds; durations are milliseconds."""
+
+    seq: int
+    started_at: float
+    session_id: str | None
+    client: str
+    source: CallSource
+    tool: str
+    upstream: str
+    arguments: Any
+    outcome: CallOutcome
+    result: Any
+    error: str | None
+    total_ms: float
+    upstream_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySnapshot:
+    version: int
+    listen_url: str
+    auth_mode: str
+    config_path: str
+    started_at: float
+    upstreams: tuple[UpstreamView, ...]
+    sessions: tuple[SessionView, ...]
+    calls: tuple[CallView, ...]
+    """Newest first, bounded."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRunResult:
+    """What the dashboard's own tool call produced: either a JSON-RPC result or an error message."""
+
+    result: Any
+    error: str | None
+
+
+class GatewayView(Protocol):
+    """All the dashboard may see of, and do to, the gateway."""
+
+    @property
+    def version(self) -> int: ...
+
+    def snapshot(self) -> GatewaySnapshot: ...
+
+    async def wait_for_change(self, seen: int, timeout: float | None = None) -> int: ...
+
+    async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult: ...
+
+    async def reconnect(self, upstream: str) -> None: ...

@@ -1,0 +1,197 @@
+"""stdio upstreams: a child process speaking newline-delimited JSON-RPC, its stderr kept in a ring."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from mcpstead import jsonrpc
+from mcpstead.config import ServerConfig
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
+from mcpstead.upstream.base import NotificationHandler, next_request_id, reply_to_server_request
+from mcpstead.upstream.pending import PendingRequests
+
+STDERR_LINES = 200
+LINE_LIMIT = 64 * 1024 * 1024
+"""A tool result can be large (images as base64); one JSON-RPC message is one line."""
+TERM_GRACE_SECONDS = 2.0
+
+
+def child_command(config: ServerConfig) -> list[str]:
+    """The argv to start. `command: mcpstead` means this very installation, wherever it lives, so the demo
+    config works from a virtualenv that is not on PATH."""
+    assert config.command is not None
+    if config.command == "mcpstead":
+        return [sys.executable, "-m", "mcpstead", *config.args]
+    return [config.command, *config.args]
+
+
+class StdioConnection:
+    def __init__(
+        self,
+        config: ServerConfig,
+        on_notification: NotificationHandler,
+        stderr: deque[str],
+        on_stderr: Callable[[], None],
+    ) -> None:
+        self._config = config
+        self._name = config.name
+        self._on_notification = on_notification
+        self._stderr = stderr
+        self._on_stderr = on_stderr
+        self._pending = PendingRequests(config.name)
+        self._process: asyncio.subprocess.Process | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._replies: set[asyncio.Task[None]] = set()
+        self._write_lock = asyncio.Lock()
+        self.closed = asyncio.Event()
+        self.close_reason: str | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def exit_code(self) -> int | None:
+        return self._process.returncode if self._process else None
+
+    async def open(self) -> None:
+        command = child_command(self._config)
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={**os.environ, **self._config.env},
+                cwd=self._config.cwd,
+                limit=LINE_LIMIT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise UpstreamError(
+                self._name,
+                f"upstream '{self._name}' could not start '{self._config.command}': {exc.strerror or exc}",
+            ) from None
+        self._tasks = [
+            asyncio.create_task(self._read_stdout(), name=f"stdio-out-{self._name}"),
+            asyncio.create_task(self._read_stderr(), name=f"stdio-err-{self._name}"),
+        ]
+
+    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+        if self.closed.is_set():
+            raise UpstreamDisconnectedError(self._name, self.close_reason)
+        request_id = next_request_id()
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        future = self._pending.expect(request_id)
+        try:
+            await self._write(message)
+        except UpstreamError:
+            self._pending.forget(request_id)
+            raise
+        try:
+            return await self._pending.wait(request_id, future, timeout)
+        except asyncio.CancelledError:
+            # The caller gave up (client went away): tell the child, so it can stop the work.
+            with contextlib.suppress(UpstreamError):
+                await self.notify("notifications/cancelled", {"requestId": request_id, "reason": "cancelled"})
+            raise
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        await self._write(message)
+
+    async def _write(self, message: dict[str, Any]) -> None:
+        process = self._process
+        if process is None or process.stdin is None or self.closed.is_set():
+            raise UpstreamDisconnectedError(self._name, self.close_reason)
+        async with self._write_lock:
+            try:
+                process.stdin.write(jsonrpc.encode(message) + b"\n")
+                await process.stdin.drain()
+            except (ConnectionError, RuntimeError) as exc:
+                raise UpstreamDisconnectedError(self._name, f"cannot write to the child process: {exc}") from None
+
+    async def _read_stdout(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        stdout = self._process.stdout
+        try:
+            while line := await stdout.readline():
+                self._handle_line(line)
+        except (ValueError, asyncio.LimitOverrunError) as exc:
+            self._remember_stderr(f"[mcpstead] unreadable stdout line: {exc}")
+        returncode = await self._process.wait()
+        self._mark_closed(f"process exited with code {returncode}")
+
+    def _handle_line(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            # Not JSON-RPC: a misbehaving server printing to stdout. Keep it where a human can see it.
+            self._remember_stderr(f"[stdout, not JSON-RPC] {line.decode(errors='replace').rstrip()}")
+            return
+        if not isinstance(message, dict):
+            return
+        if jsonrpc.is_response(message):
+            self._pending.resolve(message)
+        elif jsonrpc.is_request(message):
+            reply = asyncio.create_task(self._answer_server_request(message))
+            self._replies.add(reply)
+            reply.add_done_callback(self._replies.discard)
+        elif jsonrpc.is_notification(message):
+            self._on_notification(message)
+
+    async def _answer_server_request(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(UpstreamError):
+            await self._write(reply_to_server_request(message))
+
+    async def _read_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        stderr = self._process.stderr
+        with contextlib.suppress(ValueError, asyncio.LimitOverrunError):
+            while line := await stderr.readline():
+                self._remember_stderr(line.decode(errors="replace").rstrip())
+
+    def _remember_stderr(self, line: str) -> None:
+        self._stderr.append(line)
+        self._on_stderr()
+
+    def _mark_closed(self, reason: str) -> None:
+        if self.closed.is_set():
+            return
+        self.close_reason = reason
+        self.closed.set()
+        self._pending.fail_all(UpstreamDisconnectedError(self._name, reason))
+
+    async def close(self) -> None:
+        """Close stdin, then SIGTERM, then SIGKILL, each after a bound; reap the child; leave no task."""
+        process = self._process
+        if process is not None and process.returncode is None:
+            if process.stdin is not None:
+                with contextlib.suppress(OSError, RuntimeError):
+                    process.stdin.close()
+            for sig in (None, signal.SIGTERM, signal.SIGKILL):
+                if sig is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, sig)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(TERM_GRACE_SECONDS):
+                        await process.wait()
+                    break
+        self._mark_closed(self.close_reason or "closed by the gateway")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

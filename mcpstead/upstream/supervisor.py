@@ -1,0 +1,285 @@
+"""One supervisor per upstream: connect -> initialize -> list tools -> ready, health-check, reconnect with backoff.
+
+The supervisor owns the upstream's mutable state. Every change calls `on_change()` (an O(1) version bump in
+the gateway), so observers see it on their next snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from mcpstead.clock import Clock
+from mcpstead.config import ServerConfig
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
+from mcpstead.events import EventBus, UpstreamConnected, UpstreamDisconnected
+from mcpstead.state import ToolView, UpstreamStatus, UpstreamView
+from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
+from mcpstead.upstream.http import StreamableHttpConnection
+from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
+
+log = logging.getLogger("mcpstead.upstream")
+JITTER = 0.2
+"""Backoff delays are shortened by up to 20% at random, so upstreams that fell together don't retry together."""
+
+
+def backoff_delay(failures: int, base_ms: int, max_ms: int, rng: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after the n-th consecutive failure: base * 2^(n-1), capped at max, with jitter."""
+    exponent = min(max(failures, 1) - 1, 30)
+    delay_ms = min(base_ms * (2**exponent), max_ms)
+    return delay_ms * (1 - JITTER * rng()) / 1000
+
+
+def describe_tool(upstream: str, tool: dict[str, Any], qualified_name: str) -> ToolView:
+    description = tool.get("description")
+    return ToolView(
+        qualified_name=qualified_name,
+        upstream=upstream,
+        name=tool["name"],
+        description=description if isinstance(description, str) else "",
+        definition=tool,
+    )
+
+
+class UpstreamSupervisor:
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        clock: Clock,
+        events: EventBus,
+        on_change: Callable[[], None],
+        on_tools_changed: Callable[[], None],
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self._clock = clock
+        self._events = events
+        self._on_change = on_change
+        self._on_tools_changed = on_tools_changed
+        self.status: UpstreamStatus = "connecting"
+        self.raw_tools: tuple[dict[str, Any], ...] = ()
+        self.identity: UpstreamIdentity | None = None
+        self.last_seen: float | None = None
+        self.reconnects = 0
+        self.last_error: str | None = None
+        self.next_retry_at: float | None = None
+        self.exit_code: int | None = None
+        self.calls = 0
+        self.errors = 0
+        self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
+        self._connection: Connection | None = None
+        self._check_now = asyncio.Event()
+        self._restart = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._tools_view: tuple[ToolView, ...] = ()
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"upstream-{self.name}")
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._drop_connection()
+        self._set_status("stopped")
+
+    def reconnect(self) -> None:
+        """Drop the connection and connect again now, even from `failed`."""
+        self._restart.set()
+        self._check_now.set()
+
+    def check_soon(self) -> None:
+        """A call saw a transport failure: check health now instead of at the next interval."""
+        self._check_now.set()
+
+    # -- calls -----------------------------------------------------------------------------------------
+
+    async def request(self, method: str, params: dict[str, Any] | None) -> Any:
+        connection = self._connection
+        if self.status != "ready" or connection is None:
+            raise UpstreamDisconnectedError(self.name, self.last_error)
+        try:
+            result = await connection.request(method, params, self.config.timeout_seconds)
+        except UpstreamError as exc:
+            if not exc.reason.startswith("upstream_rpc"):
+                self.check_soon()
+            raise
+        self.last_seen = self._clock.wall()
+        return result
+
+    def count_call(self, failed: bool) -> None:
+        self.calls += 1
+        self.errors += failed
+        self._on_change()
+
+    # -- the loop --------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            self._restart.clear()
+            self._set_status("connecting")
+            try:
+                await self._connect()
+            except UpstreamError as exc:
+                failures += 1
+                await self._after_failure(str(exc), failures)
+                continue
+            except Exception as exc:  # a bug or an unexpected library error must not kill the supervisor
+                log.exception("upstream %s: unexpected error while connecting", self.name)
+                failures += 1
+                await self._after_failure(f"upstream '{self.name}' unexpected error: {exc!r}", failures)
+                continue
+            failures = 0
+            self._announce_ready()
+            error = await self._stay_healthy()
+            if error is None:  # a manual reconnect
+                await self._drop_connection()
+                continue
+            failures = 1
+            await self._after_failure(error, failures)
+
+    async def _connect(self) -> None:
+        await self._drop_connection()
+        connection = self._new_connection()
+        self._connection = connection
+        await connection.open()
+        timeout = self.config.timeout_seconds
+        self.identity = await initialize(connection, self.name, timeout)
+        await self._refresh_tools(connection)
+
+    def _new_connection(self) -> Connection:
+        if self.config.transport == "stdio":
+            return StdioConnection(self.config, self._on_notification, self.stderr, self._on_change)
+        return StreamableHttpConnection(self.config, self._on_notification)
+
+    async def _refresh_tools(self, connection: Connection) -> None:
+        tools = tuple(await list_all_tools(connection, self.name, self.config.timeout_seconds))
+        self.last_seen = self._clock.wall()
+        if tools != self.raw_tools:
+            self.raw_tools = tools
+            self._on_tools_changed()
+        self._on_change()
+
+    def _announce_ready(self) -> None:
+        self.last_error = None
+        self.next_retry_at = None
+        self.exit_code = None
+        self._set_status("ready")
+        self._ready.set()
+        log.info("upstream %s ready with %d tools", self.name, len(self.raw_tools))
+        self._events.publish(UpstreamConnected(self.name, len(self.raw_tools)))
+
+    async def _stay_healthy(self) -> str | None:
+        """Refresh tools every ttl (the health check) until something fails. Returns the failure, or None
+        when a reconnect was asked for."""
+        connection = self._connection
+        assert connection is not None
+        while True:
+            self._check_now.clear()
+            closed = asyncio.ensure_future(connection.closed.wait())
+            check = asyncio.ensure_future(self._check_now.wait())
+            try:
+                await asyncio.wait(
+                    {closed, check},
+                    timeout=self.config.tools.ttl_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                closed.cancel()
+                check.cancel()
+            if self._restart.is_set():
+                return None
+            if connection.closed.is_set():
+                return f"upstream '{self.name}' {connection.close_reason or 'closed'}"
+            try:
+                await self._refresh_tools(connection)
+            except UpstreamError as exc:
+                return str(exc)
+
+    async def _after_failure(self, error: str, failures: int) -> None:
+        connection = self._connection
+        if isinstance(connection, StdioConnection):
+            self.exit_code = connection.exit_code
+        await self._drop_connection()
+        was_ready = self._ready.is_set()
+        self._ready.clear()
+        self.reconnects += 1
+        self.last_error = error
+        if self.raw_tools:
+            self.raw_tools = ()
+            self._on_tools_changed()
+        if was_ready or failures == 1:
+            log.warning("upstream %s unavailable: %s", self.name, error)
+            self._events.publish(UpstreamDisconnected(self.name, error))
+        limit = self.config.reconnect.max_attempts
+        if limit and failures >= limit:
+            log.error(
+                "upstream %s failed %d times in a row; giving up until a reload or reconnect",
+                self.name,
+                failures,
+            )
+            self.next_retry_at = None
+            self._set_status("failed")
+            await self._restart.wait()
+            return
+        delay = backoff_delay(failures, self.config.reconnect.backoff_base_ms, self.config.reconnect.backoff_max_ms)
+        self.next_retry_at = self._clock.wall() + delay
+        self._set_status("backoff")
+        self._check_now.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await self._restart.wait()
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+    def _on_notification(self, message: dict[str, Any]) -> None:
+        if message.get("method") == "notifications/tools/list_changed":
+            self.check_soon()
+
+    def _set_status(self, status: UpstreamStatus) -> None:
+        self.status = status
+        self._on_change()
+
+    # -- the read model --------------------------------------------------------------------------------
+
+    def set_tool_views(self, tools: tuple[ToolView, ...]) -> None:
+        self._tools_view = tools
+
+    def view(self) -> UpstreamView:
+        connection = self._connection
+        pid = connection.pid if isinstance(connection, StdioConnection) else None
+        return UpstreamView(
+            name=self.name,
+            transport=self.config.transport,
+            target=self.config.target,
+            status=self.status,
+            required=self.config.required,
+            tools=self._tools_view,
+            last_seen=self.last_seen,
+            reconnects=self.reconnects,
+            last_error=self.last_error,
+            next_retry_at=self.next_retry_at,
+            pid=pid,
+            exit_code=self.exit_code,
+            calls=self.calls,
+            errors=self.errors,
+            stderr_tail=tuple(self.stderr),
+        )
