@@ -137,7 +137,7 @@ class ServerConfig(_Model):
                 raise ValueError(f"url must be an http:// or https:// URL, got '{self.url}'")
             if self.protocol == "stdio":
                 raise ValueError("protocol 'stdio' needs 'command', not 'url'")
-            stray = [key for key in ("args", "env", "cwd") if key in self.model_fields_set]
+            stray: list[str] = [key for key in ("args", "env", "cwd") if key in self.model_fields_set]
             if stray:
                 raise ValueError(f"{', '.join(stray)} only apply to stdio upstreams (with 'command')")
         else:
@@ -312,12 +312,13 @@ def _check_raw(raw: dict[str, Any], problems: _Problems, environ: Mapping[str, s
                 problems.add(f"{where}.name", f"duplicate server name '{name}' (also servers[{seen[name]}])")
             else:
                 seen[name] = index
-        auth = server.get("auth")
-        if isinstance(auth, dict):
-            if "token" in auth:
+        server_auth = server.get("auth")
+        if isinstance(server_auth, dict):
+            if "token" in server_auth:
                 problems.add(f"{where}.auth.token", "is not allowed; use token_env to name an environment variable")
-                server["auth"] = auth = {key: value for key, value in auth.items() if key != "token"}
-            token_env = auth.get("token_env")
+                server_auth = {key: value for key, value in server_auth.items() if key != "token"}
+                server["auth"] = server_auth
+            token_env = server_auth.get("token_env")
             if isinstance(token_env, str) and token_env and token_env not in environ:
                 problems.add(f"{where}.auth.token_env", f"environment variable '{token_env}' is not set")
         for key in ("headers", "env"):

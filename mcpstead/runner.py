@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 import uvicorn
 
@@ -39,7 +40,8 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock = socket.create_server((host.strip("[]"), port), family=family, backlog=1024)
     except OSError as exc:
-        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise StartupError(f"cannot listen on {host}:{port}: {reason}") from None
     sock.setblocking(False)
     return sock
 
@@ -80,10 +82,14 @@ async def serve(
     sock: socket.socket,
     frontend: Frontend | None = None,
     on_ready: Callable[[str], None] | None = None,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = True,
 ) -> int:
-    stop = asyncio.Event()
+    """Serve on `sock` until `stop` is set (SIGINT/SIGTERM set it when `handle_signals`)."""
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     url = listen_url(sock)
     try:
@@ -110,7 +116,7 @@ async def serve(
                 on_ready(url)
             frontend_task = asyncio.create_task(frontend.run(gateway, stop), name="frontend") if frontend else None
             stop_task = asyncio.create_task(stop.wait())
-            watched: set[asyncio.Future[object]] = {stop_task, server_task}
+            watched: set[asyncio.Future[Any]] = {stop_task, server_task}
             if frontend_task is not None:
                 watched.add(frontend_task)
             await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
@@ -126,7 +132,7 @@ async def serve(
                 return 1
         return 0
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in signals:
             loop.remove_signal_handler(sig)
         sock.close()
 

@@ -149,7 +149,7 @@ class McpEndpoint:
         if existing and gateway.sessions.get(existing.strip()) is not None:
             gateway.metrics.mcp_requests.labels("initialize", "error").inc()
             return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: this session is already initialized")
-        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        params: dict[str, Any] = message["params"] if isinstance(message.get("params"), dict) else {}
         version = negotiate_version(params.get("protocolVersion"))
         session = gateway.open_session(version, params.get("clientInfo"))
         gateway.metrics.mcp_requests.labels("initialize", "success").inc()

@@ -62,8 +62,8 @@ async def initialize(connection: Connection, upstream: str, timeout: float) -> U
     )
     if not isinstance(result, dict):
         raise UpstreamError(upstream, f"upstream '{upstream}' initialize returned no result object")
-    info = result.get("serverInfo") if isinstance(result.get("serverInfo"), dict) else {}
-    capabilities = result.get("capabilities") if isinstance(result.get("capabilities"), dict) else {}
+    info = _mapping(result.get("serverInfo"))
+    capabilities = _mapping(result.get("capabilities"))
     identity = UpstreamIdentity(
         protocol_version=str(result.get("protocolVersion", LATEST_VERSION)),
         server_name=str(info.get("name", "")),
@@ -100,3 +100,7 @@ def reply_to_server_request(message: dict[str, Any]) -> dict[str, Any]:
     return jsonrpc.error_response(
         message["id"], jsonrpc.METHOD_NOT_FOUND, f"mcpstead does not relay '{message['method']}' yet"
     )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -119,9 +119,9 @@ class StreamableHttpConnection:
     async def _read_answer(self, response: httpx.Response, expect_id: int | None) -> dict[str, Any] | None:
         status = response.status_code
         if status >= 400:
-            body = (await response.aread()).decode(errors="replace")[:ERROR_BODY_CHARS]
+            text = (await response.aread()).decode(errors="replace")[:ERROR_BODY_CHARS]
             reason = "upstream_auth_failed" if status in (401, 403) else "upstream_protocol_error"
-            raise UpstreamError(self._name, f"upstream '{self._name}' HTTP {status}: {body}", reason=reason)
+            raise UpstreamError(self._name, f"upstream '{self._name}' HTTP {status}: {text}", reason=reason)
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" in content_type:
             return await self._read_sse(response, expect_id)

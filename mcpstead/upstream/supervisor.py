@@ -32,7 +32,7 @@ def backoff_delay(failures: int, base_ms: int, max_ms: int, rng: Callable[[], fl
     """Seconds to wait after the n-th consecutive failure: base * 2^(n-1), capped at max, with jitter."""
     exponent = min(max(failures, 1) - 1, 30)
     delay_ms = min(base_ms * (2**exponent), max_ms)
-    return delay_ms * (1 - JITTER * rng()) / 1000
+    return float(delay_ms * (1 - JITTER * rng()) / 1000)
 
 
 def describe_tool(upstream: str, tool: dict[str, Any], qualified_name: str) -> ToolView:

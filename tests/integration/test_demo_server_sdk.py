@@ -28,9 +28,7 @@ async def test_sdk_client_interoperates_with_the_demo_server(tmp_path: Path) -> 
     with stderr_log.open("w") as errlog:
         async with (
             stdio_client(server, errlog=errlog) as (read, write),
-            ClientSession(
-                read, write, client_info=Implementation(name="sdk-interop", version="1")
-            ) as session,
+            ClientSession(read, write, client_info=Implementation(name="sdk-interop", version="1")) as session,
         ):
             init = await session.initialize()
             assert init.server_info.name == "mcpstead-demo"
@@ -40,9 +38,7 @@ async def test_sdk_client_interoperates_with_the_demo_server(tmp_path: Path) -> 
             tools: list[Tool] = []
             cursor: str | None = None
             while True:
-                page = await session.list_tools(
-                    params=PaginatedRequestParams(cursor=cursor) if cursor else None
-                )
+                page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
                 tools.extend(page.tools)
                 cursor = page.next_cursor
                 if cursor is None:
@@ -71,9 +67,7 @@ async def test_sdk_client_interoperates_with_the_demo_server(tmp_path: Path) -> 
             assert isinstance(weather.content[0], TextContent)
             assert json.loads(weather.content[0].text) == weather.structured_content
 
-            slept = await session.call_tool(
-                "sleep", {"seconds": 0.1, "steps": 2}, progress_callback=on_progress
-            )
+            slept = await session.call_tool("sleep", {"seconds": 0.1, "steps": 2}, progress_callback=on_progress)
             assert not slept.is_error
             assert [(done, total) for done, total, _ in reports] == [(1, 2), (2, 2)]
 
