@@ -245,9 +245,7 @@ async def test_sleep_without_a_progress_token_sends_no_progress(demo: DemoProces
 async def test_sleep_runs_concurrently_and_can_be_cancelled(demo: DemoProcess) -> None:
     sleeping = await demo.start("tools/call", {"name": "sleep", "arguments": {"seconds": 30}})
     assert await demo.result("ping") == {}  # answered while the sleep is in flight
-    await demo.send(
-        {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": sleeping}}
-    )
+    await demo.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": sleeping}})
     # response() fails on any other id, so the sleep's response would be caught arriving here.
     assert await demo.result("ping") == {}
     assert text_of(await demo.call("echo", {"message": "still alive"})) == "still alive"
