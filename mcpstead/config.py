@@ -150,6 +150,7 @@ class ServerConfig(_Model):
 
     @property
     def transport(self) -> Literal["streamable-http", "sse", "stdio"]:
+        """The configured transport; `protocol: auto` HTTP upstreams start with Streamable HTTP."""
         if self.command is not None:
             return "stdio"
         return "sse" if self.protocol == "sse" else "streamable-http"

@@ -21,9 +21,13 @@ class UpstreamError(McpsteadError):
     The message always names the upstream, so it can go to a client or to /health as it is.
     """
 
-    def __init__(self, upstream: str, message: str, *, reason: str = "upstream_protocol_error") -> None:
+    def __init__(
+        self, upstream: str, message: str, *, reason: str = "upstream_protocol_error", status: int | None = None
+    ) -> None:
         self.upstream = upstream
         self.reason = reason
+        self.status = status
+        """The HTTP status the upstream answered with, when that is what went wrong."""
         super().__init__(message)
 
 

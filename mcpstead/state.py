@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 UpstreamStatus = Literal["connecting", "ready", "backoff", "failed", "stopped"]
 TransportKind = Literal["streamable-http", "sse", "stdio"]
+TransportShown = Literal["streamable-http", "sse", "stdio", "auto"]
+"""What the read model shows: `auto` while an HTTP upstream's transport is not yet detected."""
 CallOutcome = Literal["ok", "tool_error", "error"]
 CallSource = Literal["client", "dashboard"]
 
@@ -30,7 +32,7 @@ class ToolView:
 @dataclass(frozen=True, slots=True)
 class UpstreamView:
     name: str
-    transport: TransportKind
+    transport: TransportShown
     target: str
     status: UpstreamStatus
     required: bool

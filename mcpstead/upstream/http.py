@@ -26,6 +26,37 @@ IGNORED_SSE_EVENTS = frozenset({"ping", "keepalive", "heartbeat"})
 CLOSE_TIMEOUT_SECONDS = 2.0
 
 
+def build_client(config: ServerConfig, accept: str | None = None) -> httpx.AsyncClient:
+    """One pooled keep-alive client for an upstream, on the aiohttp transport.
+
+    Default headers first; configured headers replace a default of the same name instead of adding to it.
+    """
+    headers = httpx.Headers(
+        {
+            "content-type": "application/json",
+            "accept": accept or config.quirks.inject_accept_header or DEFAULT_ACCEPT,
+            "user-agent": f"mcpstead/{__version__}",
+        }
+    )
+    token = config.auth.token
+    if token is not None:
+        headers["authorization"] = f"Bearer {token.reveal()}"
+    for name, value in config.headers.items():
+        headers[name] = value
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(verify=not config.tls_skip_verify, trust_env=False),
+        timeout=httpx.Timeout(config.timeout_seconds, connect=min(10.0, config.timeout_seconds)),
+        headers=headers,
+    )
+
+
+def describe_http_error(upstream: str, exc: httpx.HTTPError) -> UpstreamError:
+    """A transport failure as an UpstreamError with a short human cause ('connection refused')."""
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamError(upstream, f"upstream '{upstream}' timed out: {_cause(exc)}", reason="upstream_timeout")
+    return UpstreamError(upstream, f"upstream '{upstream}' request failed: {_cause(exc)}")
+
+
 class StreamableHttpConnection:
     def __init__(self, config: ServerConfig, on_notification: NotificationHandler) -> None:
         assert config.url is not None
@@ -40,27 +71,7 @@ class StreamableHttpConnection:
         self.close_reason: str | None = None
 
     async def open(self) -> None:
-        self._client = httpx.AsyncClient(
-            transport=AiohttpTransport(verify=not self._config.tls_skip_verify, trust_env=False),
-            timeout=httpx.Timeout(self._config.timeout_seconds, connect=min(10.0, self._config.timeout_seconds)),
-            headers=self._base_headers(),
-        )
-
-    def _base_headers(self) -> httpx.Headers:
-        """Defaults first; configured headers replace a default of the same name instead of adding to it."""
-        headers = httpx.Headers(
-            {
-                "content-type": "application/json",
-                "accept": self._config.quirks.inject_accept_header or DEFAULT_ACCEPT,
-                "user-agent": f"mcpstead/{__version__}",
-            }
-        )
-        token = self._config.auth.token
-        if token is not None:
-            headers["authorization"] = f"Bearer {token.reveal()}"
-        for name, value in self._config.headers.items():
-            headers[name] = value
-        return headers
+        self._client = build_client(self._config)
 
     async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
         request_id = next_request_id()
@@ -100,10 +111,8 @@ class StreamableHttpConnection:
         request = client.build_request("POST", self._url, content=jsonrpc.encode(message), headers=self._headers())
         try:
             response = await client.send(request, stream=True)
-        except httpx.TimeoutException:
-            raise UpstreamTimeoutError(self._name, self._config.timeout_seconds) from None
         except httpx.HTTPError as exc:
-            raise UpstreamError(self._name, f"upstream '{self._name}' request failed: {_cause(exc)}") from None
+            raise describe_http_error(self._name, exc) from None
         try:
             session_id = response.headers.get("mcp-session-id")
             if session_id and message.get("method") == "initialize":
@@ -121,7 +130,9 @@ class StreamableHttpConnection:
         if status >= 400:
             text = (await response.aread()).decode(errors="replace")[:ERROR_BODY_CHARS]
             reason = "upstream_auth_failed" if status in (401, 403) else "upstream_protocol_error"
-            raise UpstreamError(self._name, f"upstream '{self._name}' HTTP {status}: {text}", reason=reason)
+            raise UpstreamError(
+                self._name, f"upstream '{self._name}' HTTP {status}: {text}", reason=reason, status=status
+            )
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" in content_type:
             return await self._read_sse(response, expect_id)

@@ -18,9 +18,10 @@ from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.events import EventBus, UpstreamConnected, UpstreamDisconnected
-from mcpstead.state import ToolView, UpstreamStatus, UpstreamView
+from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
 from mcpstead.upstream.http import StreamableHttpConnection
+from mcpstead.upstream.sse import SseConnection
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 
 log = logging.getLogger("mcpstead.upstream")
@@ -63,6 +64,9 @@ class UpstreamSupervisor:
         self._on_change = on_change
         self._on_tools_changed = on_tools_changed
         self.status: UpstreamStatus = "connecting"
+        self._detects = config.protocol == "auto" and config.url is not None
+        self.transport: TransportKind | None = None if self._detects else config.transport
+        """The transport in use; for `protocol: auto` HTTP upstreams, None until detected."""
         self.raw_tools: tuple[dict[str, Any], ...] = ()
         self.identity: UpstreamIdentity | None = None
         self.last_seen: float | None = None
@@ -155,16 +159,38 @@ class UpstreamSupervisor:
 
     async def _connect(self) -> None:
         await self._drop_connection()
-        connection = self._new_connection()
-        self._connection = connection
-        await connection.open()
-        timeout = self.config.timeout_seconds
-        self.identity = await initialize(connection, self.name, timeout)
-        await self._refresh_tools(connection)
+        if not self._detects or self.transport is not None:
+            await self._connect_with(self.transport or self.config.transport)
+            return
+        # protocol: auto. Streamable HTTP first; a 400/404/405 means "try the legacy HTTP+SSE transport"
+        # (the spec's backwards-compatibility rule). What worked is remembered until a connect fails.
+        try:
+            await self._connect_with("streamable-http")
+        except UpstreamError as exc:
+            if exc.status not in (400, 404, 405):
+                raise
+            log.info("upstream %s: Streamable HTTP refused (HTTP %s); trying HTTP+SSE", self.name, exc.status)
+            await self._drop_connection()
+            await self._connect_with("sse")
 
-    def _new_connection(self) -> Connection:
-        if self.config.transport == "stdio":
+    async def _connect_with(self, transport: TransportKind) -> None:
+        connection = self._new_connection(transport)
+        self._connection = connection
+        try:
+            await connection.open()
+            self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
+            await self._refresh_tools(connection)
+        except UpstreamError:
+            if self._detects:
+                self.transport = None
+            raise
+        self.transport = transport
+
+    def _new_connection(self, transport: TransportKind) -> Connection:
+        if transport == "stdio":
             return StdioConnection(self.config, self._on_notification, self.stderr, self._on_change)
+        if transport == "sse":
+            return SseConnection(self.config, self._on_notification)
         return StreamableHttpConnection(self.config, self._on_notification)
 
     async def _refresh_tools(self, connection: Connection) -> None:
@@ -268,7 +294,7 @@ class UpstreamSupervisor:
         pid = connection.pid if isinstance(connection, StdioConnection) else None
         return UpstreamView(
             name=self.name,
-            transport=self.config.transport,
+            transport=self.transport or "auto",
             target=self.config.target,
             status=self.status,
             required=self.config.required,

@@ -60,32 +60,34 @@ async def direct_results(target: str | StdioServerParameters, calls: list[tuple[
 
 @pytest.mark.parametrize("upstream_json", [True, False], ids=["upstream-json", "upstream-sse"])
 async def test_sdk_client_through_gateway_matches_direct(upstream_json: bool) -> None:
-    async with serve_sdk_upstream(json_response=upstream_json) as upstream_url:
-        async with run_gateway(gateway_config(upstream_url)) as gateway:
-            await gateway.wait_connected("sdk", "demo")
-            async with Client(gateway.url, mode="legacy") as client:
-                listed = await client.list_tools()
-                names = {tool.name for tool in listed.tools}
-                assert {f"sdk__{name}" for name, _ in SDK_CALLS} <= names
-                assert {"demo__echo", "demo__add", "demo__weather", "demo__fail", "demo__sleep"} <= names
-                by_name = {tool.name: tool for tool in listed.tools}
-                assert by_name["sdk__echo"].description == "[sdk] Echo a message back."
-                assert by_name["demo__add"].output_schema is not None
-                assert "nextCursor" not in listed.model_dump(by_alias=True, exclude_none=True)
+    async with (
+        serve_sdk_upstream(json_response=upstream_json) as upstream_url,
+        run_gateway(gateway_config(upstream_url)) as gateway,
+    ):
+        await gateway.wait_connected("sdk", "demo")
+        async with Client(gateway.url, mode="legacy") as client:
+            listed = await client.list_tools()
+            names = {tool.name for tool in listed.tools}
+            assert {f"sdk__{name}" for name, _ in SDK_CALLS} <= names
+            assert {"demo__echo", "demo__add", "demo__weather", "demo__fail", "demo__sleep"} <= names
+            by_name = {tool.name: tool for tool in listed.tools}
+            assert by_name["sdk__echo"].description == "[sdk] Echo a message back."
+            assert by_name["demo__add"].output_schema is not None
+            assert "nextCursor" not in listed.model_dump(by_alias=True, exclude_none=True)
 
-                through_sdk = [essence(await client.call_tool(f"sdk__{n}", a)) for n, a in SDK_CALLS]
-                through_demo = [essence(await client.call_tool(f"demo__{n}", a)) for n, a in DEMO_CALLS]
+            through_sdk = [essence(await client.call_tool(f"sdk__{n}", a)) for n, a in SDK_CALLS]
+            through_demo = [essence(await client.call_tool(f"demo__{n}", a)) for n, a in DEMO_CALLS]
 
-            assert through_sdk == await direct_results(upstream_url, SDK_CALLS)
-            assert through_demo == await direct_results(DEMO, DEMO_CALLS)
-            assert through_sdk[1]["structured"] == {"result": 42}
-            assert through_sdk[3]["is_error"] is True
-            assert through_demo[2]["structured"]["city"] == "Oslo"
-            assert through_demo[3]["is_error"] is True
+        assert through_sdk == await direct_results(upstream_url, SDK_CALLS)
+        assert through_demo == await direct_results(DEMO, DEMO_CALLS)
+        assert through_sdk[1]["structured"] == {"result": 42}
+        assert through_sdk[3]["is_error"] is True
+        assert through_demo[2]["structured"]["city"] == "Oslo"
+        assert through_demo[3]["is_error"] is True
 
-            health = await gateway.health()
-            calls = {s["name"]: s["calls"] for s in health["servers"]}  # type: ignore[index, union-attr]
-            assert calls == {"demo": len(DEMO_CALLS), "sdk": len(SDK_CALLS)}
+        health = await gateway.health()
+        calls = {s["name"]: s["calls"] for s in health["servers"]}  # type: ignore[index, union-attr]
+        assert calls == {"demo": len(DEMO_CALLS), "sdk": len(SDK_CALLS)}
 
 
 async def test_auto_mode_client_falls_back_to_legacy_through_gateway() -> None:
@@ -114,58 +116,62 @@ async def sse_call(gateway: RunningGateway, session_id: str, request: dict[str, 
 
 @pytest.mark.parametrize("upstream_json", [True, False], ids=["upstream-json", "upstream-sse"])
 async def test_sse_answers_downstream_carry_the_same_results(upstream_json: bool) -> None:
-    async with serve_sdk_upstream(json_response=upstream_json) as upstream_url:
-        async with run_gateway(gateway_config(upstream_url)) as gateway:
-            await gateway.wait_connected("sdk", "demo")
-            async with httpx.AsyncClient() as http:
-                init = await http.post(
-                    gateway.url,
-                    headers={"accept": "application/json, text/event-stream", "content-type": "application/json"},
-                    json={
-                        "jsonrpc": "2.0",
-                        "id": 1,
-                        "method": "initialize",
-                        "params": {
-                            "protocolVersion": "2025-11-25",
-                            "capabilities": {},
-                            "clientInfo": {"name": "raw", "version": "0"},
-                        },
-                    },
-                )
-            session_id = init.headers["mcp-session-id"]
-            answer = await sse_call(
-                gateway,
-                session_id,
-                {
+    async with (
+        serve_sdk_upstream(json_response=upstream_json) as upstream_url,
+        run_gateway(gateway_config(upstream_url)) as gateway,
+    ):
+        await gateway.wait_connected("sdk", "demo")
+        async with httpx.AsyncClient() as http:
+            init = await http.post(
+                gateway.url,
+                headers={"accept": "application/json, text/event-stream", "content-type": "application/json"},
+                json={
                     "jsonrpc": "2.0",
-                    "id": "call-7",
-                    "method": "tools/call",
-                    "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "raw", "version": "0"},
+                    },
                 },
             )
-            assert answer["id"] == "call-7"
-            assert answer["result"]["structuredContent"] == {"result": 3}
-            assert answer["result"]["content"][0]["text"] == "3"
-            answer = await sse_call(
-                gateway,
-                session_id,
-                {"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "demo__fail", "arguments": {}}},
-            )
-            assert answer["id"] == 8 and answer["result"]["isError"] is True
+        session_id = init.headers["mcp-session-id"]
+        answer = await sse_call(
+            gateway,
+            session_id,
+            {
+                "jsonrpc": "2.0",
+                "id": "call-7",
+                "method": "tools/call",
+                "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
+            },
+        )
+        assert answer["id"] == "call-7"
+        assert answer["result"]["structuredContent"] == {"result": 3}
+        assert answer["result"]["content"][0]["text"] == "3"
+        answer = await sse_call(
+            gateway,
+            session_id,
+            {"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "demo__fail", "arguments": {}}},
+        )
+        assert answer["id"] == 8 and answer["result"]["isError"] is True
 
 
 async def test_upstream_jsonrpc_error_reaches_client_unchanged() -> None:
     """An upstream's JSON-RPC error keeps its code, message and data through the gateway."""
-    async with serve_sdk_upstream(json_response=True) as upstream_url:
-        async with run_gateway(gateway_config(upstream_url)) as gateway:
-            await gateway.wait_connected("sdk")
-            async with Client(gateway.url, mode="legacy") as client:
-                with pytest.raises(MCPError) as through:
-                    await client.call_tool("sdk__guarded", {"word": "now"})
-                granted = await client.call_tool("sdk__guarded", {"word": "please"})
-            async with Client(upstream_url, mode="legacy") as client:
-                with pytest.raises(MCPError) as direct:
-                    await client.call_tool("guarded", {"word": "now"})
+    async with (
+        serve_sdk_upstream(json_response=True) as upstream_url,
+        run_gateway(gateway_config(upstream_url)) as gateway,
+    ):
+        await gateway.wait_connected("sdk")
+        async with Client(gateway.url, mode="legacy") as client:
+            with pytest.raises(MCPError) as through:
+                await client.call_tool("sdk__guarded", {"word": "now"})
+            granted = await client.call_tool("sdk__guarded", {"word": "please"})
+        async with Client(upstream_url, mode="legacy") as client:
+            with pytest.raises(MCPError) as direct:
+                await client.call_tool("guarded", {"word": "now"})
     assert (through.value.code, through.value.message, through.value.data) == (
         direct.value.code,
         direct.value.message,

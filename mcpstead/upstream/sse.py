@@ -1,0 +1,172 @@
+"""Legacy HTTP+SSE upstreams (protocol 2024-11-05): GET opens an event stream whose first event names the
+URL to POST messages to; every answer comes back on the stream. The stream is the session: when it ends,
+the connection is closed and the supervisor reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from httpx_sse import EventSource, SSEError
+
+from mcpstead import jsonrpc
+from mcpstead.config import ServerConfig
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
+from mcpstead.upstream.base import NotificationHandler, next_request_id, reply_to_server_request
+from mcpstead.upstream.http import ERROR_BODY_CHARS, IGNORED_SSE_EVENTS, build_client, describe_http_error
+from mcpstead.upstream.pending import PendingRequests
+
+
+class SseConnection:
+    def __init__(self, config: ServerConfig, on_notification: NotificationHandler) -> None:
+        assert config.url is not None
+        self._config = config
+        self._name = config.name
+        self._url = config.url
+        self._on_notification = on_notification
+        self._client: httpx.AsyncClient | None = None
+        self._stream: httpx.Response | None = None
+        self._endpoint: str | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending = PendingRequests(config.name)
+        self.closed = asyncio.Event()
+        self.close_reason: str | None = None
+
+    async def open(self) -> None:
+        """Open the event stream and wait (bounded) for the `endpoint` event."""
+        self._client = build_client(self._config, accept="text/event-stream")
+        request = self._client.build_request(
+            "GET", self._url, timeout=httpx.Timeout(self._config.timeout_seconds, read=None)
+        )
+        try:
+            async with asyncio.timeout(self._config.timeout_seconds):
+                self._stream = await self._client.send(request, stream=True)
+                if self._stream.status_code >= 400:
+                    text = (await self._stream.aread()).decode(errors="replace")[:ERROR_BODY_CHARS]
+                    raise UpstreamError(
+                        self._name,
+                        f"upstream '{self._name}' HTTP {self._stream.status_code}: {text}",
+                        status=self._stream.status_code,
+                    )
+                content_type = self._stream.headers.get("content-type", "")
+                if "text/event-stream" not in content_type:
+                    raise UpstreamError(
+                        self._name,
+                        f"upstream '{self._name}' answered GET with '{content_type.split(';')[0] or 'no content type'}', "
+                        "expected an SSE stream",
+                    )
+                events = EventSource(self._stream).aiter_sse()
+                first = await anext(events)
+                if first.event != "endpoint" or not first.data.strip():
+                    raise UpstreamError(
+                        self._name, f"upstream '{self._name}' SSE stream did not start with an 'endpoint' event"
+                    )
+                self._endpoint = self._resolve_endpoint(first.data.strip())
+        except TimeoutError:
+            raise UpstreamTimeoutError(self._name, self._config.timeout_seconds) from None
+        except StopAsyncIteration:
+            raise UpstreamError(self._name, f"upstream '{self._name}' SSE stream ended before the endpoint") from None
+        except httpx.HTTPError as exc:
+            raise describe_http_error(self._name, exc) from None
+        self._reader = asyncio.create_task(self._read(events), name=f"sse-{self._name}")
+
+    def _resolve_endpoint(self, data: str) -> str:
+        """The endpoint may be relative; it must stay on the upstream's own origin."""
+        endpoint = urljoin(self._url, data)
+        mine, theirs = urlsplit(self._url), urlsplit(endpoint)
+        if (mine.scheme, mine.netloc) != (theirs.scheme, theirs.netloc):
+            raise UpstreamError(self._name, f"upstream '{self._name}' sent an endpoint on another origin: {endpoint}")
+        return endpoint
+
+    async def _read(self, events: Any) -> None:
+        reason = "SSE stream ended"
+        try:
+            async for event in events:
+                kind = "message" if self._config.quirks.normalize_sse_events else (event.event or "message")
+                data = event.data.strip()
+                if not data or kind in IGNORED_SSE_EVENTS or kind != "message":
+                    continue
+                try:
+                    message = json.loads(data)
+                except ValueError:
+                    continue
+                if not isinstance(message, dict):
+                    continue
+                if jsonrpc.is_response(message):
+                    self._pending.resolve(message)
+                elif jsonrpc.is_request(message):
+                    with contextlib.suppress(UpstreamError):
+                        await self._post(reply_to_server_request(message))
+                elif jsonrpc.is_notification(message):
+                    self._on_notification(message)
+        except (httpx.HTTPError, SSEError) as exc:
+            reason = f"SSE stream broke: {exc}"
+        finally:
+            self._mark_closed(reason)
+
+    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+        if self.closed.is_set():
+            raise UpstreamDisconnectedError(self._name, self.close_reason)
+        request_id = next_request_id()
+        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        future = self._pending.expect(request_id)
+        try:
+            async with asyncio.timeout(timeout):
+                await self._post(message)
+        except TimeoutError:
+            self._pending.forget(request_id)
+            raise UpstreamTimeoutError(self._name, timeout) from None
+        except UpstreamError:
+            self._pending.forget(request_id)
+            raise
+        return await self._pending.wait(request_id, future, timeout)
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        await self._post(message)
+
+    async def _post(self, message: dict[str, Any]) -> None:
+        client, endpoint = self._client, self._endpoint
+        if client is None or endpoint is None:
+            raise UpstreamDisconnectedError(self._name, self.close_reason)
+        try:
+            response = await client.post(
+                endpoint, content=jsonrpc.encode(message), headers={"accept": "application/json, text/event-stream"}
+            )
+        except httpx.HTTPError as exc:
+            raise describe_http_error(self._name, exc) from None
+        if response.status_code >= 400:
+            text = response.text[:ERROR_BODY_CHARS]
+            raise UpstreamError(
+                self._name, f"upstream '{self._name}' HTTP {response.status_code}: {text}", status=response.status_code
+            )
+
+    def _mark_closed(self, reason: str) -> None:
+        if self.closed.is_set():
+            return
+        self.close_reason = reason
+        self.closed.set()
+        self._pending.fail_all(UpstreamDisconnectedError(self._name, reason))
+
+    async def close(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        if self._stream is not None:
+            await self._stream.aclose()
+            self._stream = None
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+        self._mark_closed(self.close_reason or "closed by the gateway")

@@ -1,0 +1,124 @@
+"""Pure text formatting for the dashboard: one place decides how states, times and sizes read.
+
+Everything here returns rich `Text` (never markup strings), so names and error messages that contain
+square brackets are shown literally.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from rich.text import Text
+
+from mcpstead.state import CallOutcome, TransportShown, UpstreamStatus
+
+STATUS_STYLES: dict[UpstreamStatus, str] = {
+    "ready": "green",
+    "connecting": "yellow",
+    "backoff": "red",
+    "failed": "bold red",
+    "stopped": "dim",
+}
+
+OUTCOME_STYLES: dict[CallOutcome, str] = {
+    "ok": "green",
+    "tool_error": "yellow",
+    "error": "red",
+}
+
+OUTCOME_LABELS: dict[CallOutcome, str] = {
+    "ok": "ok",
+    "tool_error": "tool error",
+    "error": "error",
+}
+
+TRANSPORT_LABELS: dict[TransportShown, str] = {
+    "streamable-http": "http",
+    "sse": "sse",
+    "stdio": "stdio",
+    "auto": "auto",
+}
+
+ELLIPSIS = "…"
+
+
+def one_line(value: str, limit: int) -> str:
+    """First line of `value`, cut to `limit` characters with an ellipsis, so a cell stays one row high."""
+    line = value.strip().splitlines()[0] if value.strip() else ""
+    if len(line) > limit:
+        return line[: max(limit - 1, 0)] + ELLIPSIS
+    return line
+
+
+def plain(value: str, limit: int = 200, style: str = "") -> Text:
+    """A literal one-line cell (no markup parsing)."""
+    return Text(one_line(value, limit), style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+def number(value: int | float | None, *, decimals: int = 0, style: str = "") -> Text:
+    """A right-aligned number cell; None reads as a dash."""
+    if value is None:
+        return Text("—", style="dim", justify="right", end="")
+    shown = f"{value:.{decimals}f}" if decimals else str(value)
+    return Text(shown, style=style, justify="right", end="")
+
+
+def duration(seconds: float) -> str:
+    """A compact human duration: 3s, 4m, 2h, 5d (whole units, rounded down)."""
+    seconds = max(int(seconds), 0)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def ago(then: float | None, now: float) -> Text:
+    """How long since `then`: "3s ago", or "never" when it has not happened."""
+    if then is None:
+        return Text("never", style="dim", end="")
+    return Text(f"{duration(now - then)} ago", end="")
+
+
+def uptime(started_at: float, now: float) -> str:
+    """Uptime as H:MM:SS (with a day prefix past 24 h), so the header visibly ticks every second."""
+    total = max(int(now - started_at), 0)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = f"{hours}:{minutes:02d}:{seconds:02d}"
+    return f"{days}d {clock}" if days else clock
+
+
+def clock_time(when: float, tz: tzinfo | None) -> str:
+    """Wall-clock HH:MM:SS in `tz` (None: the local zone)."""
+    return datetime.fromtimestamp(when, tz).strftime("%H:%M:%S")
+
+
+def status(value: UpstreamStatus, next_retry_at: float | None, now: float) -> Text:
+    """Coloured upstream status; backoff also says when the next attempt is due."""
+    label: str = value
+    if value == "backoff" and next_retry_at is not None:
+        label = f"backoff {duration(max(next_retry_at - now, 0))}"
+    return Text(label, style=STATUS_STYLES.get(value, ""), end="")
+
+
+def outcome(value: CallOutcome) -> Text:
+    """Coloured call outcome."""
+    return Text(OUTCOME_LABELS.get(value, value), style=OUTCOME_STYLES.get(value, ""), end="")
+
+
+def transport(value: TransportShown) -> Text:
+    """Short transport name, to keep the upstream table narrow."""
+    return Text(TRANSPORT_LABELS.get(value, value), end="")
+
+
+def qualified(name: str, limit: int = 60) -> Text:
+    """A qualified tool name with its `<server>__` prefix dimmed, so the tool's own name stands out."""
+    shown = one_line(name, limit)
+    prefix, sep, rest = shown.partition("__")
+    if not sep:
+        return Text(shown, no_wrap=True, end="")
+    return Text.assemble((prefix + sep, "dim"), rest, no_wrap=True, end="")

@@ -1,0 +1,5 @@
+"""Dashboard screens."""
+
+from tui.screens.dashboard import DashboardScreen
+
+__all__ = ["DashboardScreen"]
