@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -118,6 +119,8 @@ class ServerConfig(_Model):
     tools: ToolsConfig = ToolsConfig()
     tls_skip_verify: bool = False
     timeout_seconds: float = Field(60, gt=0, le=86400)
+    health_check_seconds: float = Field(15, gt=0, le=86400)
+    """How often a ready upstream is pinged, so a dead one is noticed without waiting for a call."""
 
     @field_validator("auth", mode="before")
     @classmethod
@@ -125,7 +128,7 @@ class ServerConfig(_Model):
         if value is None or value == "none":
             return {"type": "none"}
         if isinstance(value, str):
-            raise ValueError(f"expected 'none' or a mapping with 'type', got '{value}'")
+            raise ValueError("expected 'none' or a mapping with 'type' (for example {type: bearer, token_env: VAR})")
         return value
 
     @model_validator(mode="after")
@@ -341,10 +344,12 @@ def _expand(value: Any, path: str, problems: _Problems, environ: Mapping[str, st
 
     def substitute(match: re.Match[str]) -> str:
         variable, default = match.group(1), match.group(2)
-        if variable in environ:
+        if environ.get(variable):
             return environ[variable]
-        if default is not None:
+        if default is not None:  # as in the shell: `:-` covers unset and empty
             return default
+        if variable in environ:
+            return ""
         problems.add(
             path,
             f"environment variable '{variable}' is not set (write ${{{variable}:-default}} for a default)",
@@ -380,9 +385,14 @@ _TYPE_WORDS = {
 }
 
 
+SECRET_KEYS = frozenset({"headers", "env", "auth"})
+"""Where users keep (or paste by mistake) credentials: values found there are never echoed."""
+
+
 def _describe(error: Any) -> str:
     kind = error["type"]
-    value = error.get("input")
+    secret = any(part in SECRET_KEYS for part in error["loc"] if isinstance(part, str))
+    value = "<hidden>" if secret else error.get("input")
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         allowed = _allowed_keys(error["loc"][:-1])
@@ -390,7 +400,10 @@ def _describe(error: Any) -> str:
     if kind == "missing":
         return "is required"
     if kind in _TYPE_WORDS:
-        return f"expected {_TYPE_WORDS[kind]}, got {_type_name(value)} {_show(value)}"
+        if secret:
+            return f"expected {_TYPE_WORDS[kind]}, got {_type_name(error.get('input'))}"
+        shown = _show(value)
+        return f"expected {_TYPE_WORDS[kind]}, got {_type_name(value)}" + (f" {shown}" if shown else "")
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected')}, got {_show(value)}"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -430,12 +443,21 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _path_order(raw: dict[str, Any], path: str) -> tuple[int, ...]:
-    """Sort problems by where they sit in the file: top-level keys in file order, then list indexes."""
-    keys = list(raw)
-    head = re.split(r"[.\[]", path, maxsplit=1)[0]
-    numbers = tuple(int(n) for n in re.findall(r"\[(\d+)\]", path))
-    return (keys.index(head) if head in keys else len(keys), *numbers)
+def _path_order(raw: Any, path: str) -> tuple[int, ...]:
+    """Sort key putting problems in file order: each path segment's position in its mapping or list."""
+    order: list[int] = []
+    node = raw
+    for key, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", path):
+        if index:
+            position = int(index)
+            node = node[position] if isinstance(node, list) and position < len(node) else None
+        else:
+            keys = list(node) if isinstance(node, dict) else []
+            position = keys.index(key) if key in keys else len(keys)
+            node = node.get(key) if isinstance(node, dict) else None
+        order.append(position)
+    # A problem with a whole entry comes after the problems with its keys.
+    return (*order, sys.maxsize)
 
 
 def _type_name(value: Any) -> str:
@@ -452,7 +474,7 @@ def _type_name(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, (dict, list)):
+    if value is None or isinstance(value, (dict, list)):
         return ""
     text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
     return text if len(text) <= 60 else text[:57] + "..."

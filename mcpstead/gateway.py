@@ -88,15 +88,18 @@ class Gateway:
         self.supervisors[name] = supervisor
         supervisor.start()
 
-    async def wait_required(self, timeout: float) -> list[str]:
-        """Wait for `required: true` upstreams to be ready. Returns the ones that were not, within `timeout`."""
+    async def wait_required(self, timeout: float) -> list[UpstreamSupervisor]:
+        """Wait until every `required: true` upstream is ready (or has failed for good), at most `timeout`.
+
+        Returns the required upstreams that are not ready.
+        """
         required = [s for s in self.supervisors.values() if s.config.required]
-        if not required:
-            return []
+        seen = self.version
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
-                await asyncio.gather(*(s.wait_ready() for s in required))
-        return [s.name for s in required if s.status != "ready"]
+                while any(s.status not in ("ready", "failed") for s in required):
+                    seen = await self.wait_for_change(seen)
+        return [s for s in required if s.status != "ready"]
 
     # -- change notification (the seam) ----------------------------------------------------------------
 

@@ -96,10 +96,13 @@ async def serve(
         async with Gateway(config, listen_url=url) as gateway:
             missing = await gateway.wait_required(REQUIRED_UPSTREAMS_TIMEOUT)
             if missing:
-                for name in missing:
-                    upstream = gateway.supervisors[name]
-                    log.error("required upstream %s is not up: %s", name, upstream.last_error or upstream.status)
-                return 1
+                raise StartupError(
+                    "; ".join(
+                        f"required upstream '{s.name}' is not up ({s.status}): {s.last_error or 'no answer yet'}"
+                        for s in missing
+                    )
+                )
+
             server = _EmbeddedServer(
                 uvicorn.Config(
                     create_app(gateway),

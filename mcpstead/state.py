@@ -46,6 +46,8 @@ class UpstreamView:
     calls: int
     errors: int
     stderr_tail: tuple[str, ...]
+    session_resets: Mapping[str, int]
+    """Upstream session re-initializations by reason (unknown_session, expired, terminated)."""
 
     @property
     def connected(self) -> bool:

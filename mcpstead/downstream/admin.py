@@ -11,6 +11,9 @@ from mcpstead.gateway import Gateway
 from mcpstead.metrics import CONTENT_TYPE
 from mcpstead.state import UpstreamView
 
+STDERR_IN_HEALTH = 10
+"""The last stderr lines of a stdio upstream shown in /health (the dashboard shows more)."""
+
 
 def health_document(gateway: Gateway) -> dict[str, Any]:
     """The reference's /health shape, plus transport, state and supervision details. Never a secret."""
@@ -43,6 +46,8 @@ def _server(upstream: UpstreamView, gateway: Gateway, now: float) -> dict[str, A
         ),
         "pid": upstream.pid,
         "exit_code": upstream.exit_code,
+        "stderr_tail": list(upstream.stderr_tail[-STDERR_IN_HEALTH:]) if upstream.transport == "stdio" else None,
+        "session_resets": dict(upstream.session_resets),
         "calls": upstream.calls,
         "errors": upstream.errors,
     }

@@ -35,7 +35,9 @@ class RequestGuard:
         if host_header is None or not self._check_host:
             return True
         host = host_header.lower()
-        return host in self._allowed_hosts or is_loopback_host(_hostname(host))
+        name = _hostname(host)
+        # An allowed entry without a port allows that name on any port.
+        return host in self._allowed_hosts or name in self._allowed_hosts or is_loopback_host(name)
 
     def origin_allowed(self, origin: str | None) -> bool:
         if origin is None:

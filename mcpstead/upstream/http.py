@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from httpx_sse import EventSource, SSEError
 
 from mcpstead import __version__, jsonrpc
 from mcpstead.config import DEFAULT_ACCEPT, ServerConfig
-from mcpstead.errors import UpstreamError, UpstreamTimeoutError
-from mcpstead.upstream.base import NotificationHandler, next_request_id, reply_to_server_request
+from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
+from mcpstead.jsonrpc import SESSION_NOT_FOUND
+from mcpstead.upstream.base import NotificationHandler, initialize, next_request_id, reply_to_server_request
 from mcpstead.upstream.pending import unwrap
 
+log = logging.getLogger("mcpstead.upstream")
 ERROR_BODY_CHARS = 512
 IGNORED_SSE_EVENTS = frozenset({"ping", "keepalive", "heartbeat"})
 CLOSE_TIMEOUT_SECONDS = 2.0
@@ -51,16 +57,54 @@ def build_client(config: ServerConfig, accept: str | None = None) -> httpx.Async
 
 
 def describe_http_error(upstream: str, exc: httpx.HTTPError) -> UpstreamError:
-    """A transport failure as an UpstreamError with a short human cause ('connection refused')."""
+    """A transport failure as an UpstreamError with a short human cause ('connection refused').
+
+    The aiohttp transport reports a refused connection as httpx.ConnectTimeout, so the cause chain is
+    inspected before the exception's class is believed.
+    """
+    cause = _root_cause(exc)
+    if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+        return UpstreamError(upstream, f"upstream '{upstream}' request failed: connection refused")
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return UpstreamError(upstream, f"upstream '{upstream}' request failed: cannot connect ({cause.os_error})")
     if isinstance(exc, httpx.TimeoutException):
-        return UpstreamError(upstream, f"upstream '{upstream}' timed out: {_cause(exc)}", reason="upstream_timeout")
-    return UpstreamError(upstream, f"upstream '{upstream}' request failed: {_cause(exc)}")
+        return UpstreamError(
+            upstream, f"upstream '{upstream}' timed out: {_first_line(exc)}", reason="upstream_timeout"
+        )
+    return UpstreamError(upstream, f"upstream '{upstream}' request failed: {_first_line(exc)}")
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception, or the first aiohttp connector error on the way there."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            refused = exc.os_error
+            return refused if isinstance(refused, ConnectionRefusedError) else exc
+        inner = exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
 
 
 class StreamableHttpConnection:
-    def __init__(self, config: ServerConfig, on_notification: NotificationHandler) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        on_notification: NotificationHandler,
+        on_session_reset: Callable[[str], None] = lambda reason: None,
+    ) -> None:
         assert config.url is not None
         self._config = config
+        self._on_session_reset = on_session_reset
+        self._reset_lock = asyncio.Lock()
         self._name = config.name
         self._url = config.url
         self._on_notification = on_notification
@@ -74,6 +118,29 @@ class StreamableHttpConnection:
         self._client = build_client(self._config)
 
     async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+        """One request; when the upstream has forgotten our session, re-initialize once and retry once."""
+        session = self._session_id
+        try:
+            return await self._request_once(method, params, timeout)
+        except UpstreamError as exc:
+            reason = session_reset_reason(exc)
+            if reason is None or session is None or method == "initialize":
+                raise
+            await self._recover_session(session, reason, timeout)
+            return await self._request_once(method, params, timeout)
+
+    async def _recover_session(self, failed_session: str, reason: str, timeout: float) -> None:
+        """Re-initialize, once for all concurrent callers that saw the same dead session."""
+        async with self._reset_lock:
+            if self._session_id != failed_session:
+                return  # another caller already recovered
+            log.info("upstream %s session invalidated (%s); re-initializing", self._name, reason)
+            self._session_id = None
+            self._protocol_version = None
+            self._on_session_reset(reason)
+            await initialize(self, self._name, timeout)
+
+    async def _request_once(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
         request_id = next_request_id()
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
         if params is not None:
@@ -121,7 +188,7 @@ class StreamableHttpConnection:
         except httpx.TimeoutException:
             raise UpstreamTimeoutError(self._name, self._config.timeout_seconds) from None
         except httpx.HTTPError as exc:
-            raise UpstreamError(self._name, f"upstream '{self._name}' answer broke off: {_cause(exc)}") from None
+            raise UpstreamError(self._name, f"upstream '{self._name}' answer broke off: {_first_line(exc)}") from None
         finally:
             await response.aclose()
 
@@ -153,6 +220,8 @@ class StreamableHttpConnection:
             raise UpstreamError(self._name, f"upstream '{self._name}' response body is not valid JSON") from None
         if not isinstance(answer, dict):
             raise UpstreamError(self._name, f"upstream '{self._name}' answered with a JSON {type(answer).__name__}")
+        if answer.get("id") != expect_id:
+            raise UpstreamError(self._name, f"upstream '{self._name}' answered with the wrong id")
         return answer
 
     async def _read_sse(self, response: httpx.Response, expect_id: int | None) -> dict[str, Any] | None:
@@ -206,10 +275,20 @@ class StreamableHttpConnection:
         self.closed.set()
 
 
-def _cause(exc: httpx.HTTPError) -> str:
-    """A short human cause: 'connection refused' rather than a stack of wrapped exceptions."""
-    text = str(exc) or type(exc).__name__
-    lowered = text.lower()
-    if "connect" in lowered and ("refused" in lowered or "errno 111" in lowered):
-        return "connection refused"
-    return text.splitlines()[0][:200]
+def session_reset_reason(exc: UpstreamError) -> str | None:
+    """Whether an upstream error means "your session is gone", and why (the reference's three reasons)."""
+    text = str(exc).lower()
+    if isinstance(exc, UpstreamRpcError):
+        if exc.error.get("code") != SESSION_NOT_FOUND:
+            return None
+    elif exc.status not in (401, 403, 404, 410):
+        return None
+    if "session expired" in text:
+        return "expired"
+    if "session terminated" in text:
+        return "terminated"
+    if exc.status == 404 or isinstance(exc, UpstreamRpcError):
+        return "unknown_session"
+    if "unknown mcp session" in text or "session not found" in text:
+        return "unknown_session"
+    return None

@@ -16,8 +16,9 @@ from typing import Any
 
 from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
-from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
 from mcpstead.events import EventBus, UpstreamConnected, UpstreamDisconnected
+from mcpstead.jsonrpc import METHOD_NOT_FOUND
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
 from mcpstead.upstream.http import StreamableHttpConnection
@@ -83,6 +84,8 @@ class UpstreamSupervisor:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._tools_view: tuple[ToolView, ...] = ()
+        self._ping_supported = True
+        self.session_resets: dict[str, int] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -191,7 +194,11 @@ class UpstreamSupervisor:
             return StdioConnection(self.config, self._on_notification, self.stderr, self._on_change)
         if transport == "sse":
             return SseConnection(self.config, self._on_notification)
-        return StreamableHttpConnection(self.config, self._on_notification)
+        return StreamableHttpConnection(self.config, self._on_notification, self._count_session_reset)
+
+    def _count_session_reset(self, reason: str) -> None:
+        self.session_resets[reason] = self.session_resets.get(reason, 0) + 1
+        self._on_change()
 
     async def _refresh_tools(self, connection: Connection) -> None:
         tools = tuple(await list_all_tools(connection, self.name, self.config.timeout_seconds))
@@ -211,20 +218,21 @@ class UpstreamSupervisor:
         self._events.publish(UpstreamConnected(self.name, len(self.raw_tools)))
 
     async def _stay_healthy(self) -> str | None:
-        """Refresh tools every ttl (the health check) until something fails. Returns the failure, or None
-        when a reconnect was asked for."""
+        """Ping every health-check interval and re-list tools every ttl until something fails.
+
+        Returns the failure, or None when a reconnect was asked for. A child exit or a dropped SSE stream
+        ends the wait at once; so does a call's transport failure or a tools/list_changed notification.
+        """
         connection = self._connection
         assert connection is not None
+        next_refresh = self._clock.monotonic() + self.config.tools.ttl_seconds
         while True:
             self._check_now.clear()
+            wait = min(self.config.health_check_seconds, max(0.0, next_refresh - self._clock.monotonic()))
             closed = asyncio.ensure_future(connection.closed.wait())
             check = asyncio.ensure_future(self._check_now.wait())
             try:
-                await asyncio.wait(
-                    {closed, check},
-                    timeout=self.config.tools.ttl_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
+                await asyncio.wait({closed, check}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 closed.cancel()
                 check.cancel()
@@ -233,9 +241,29 @@ class UpstreamSupervisor:
             if connection.closed.is_set():
                 return f"upstream '{self.name}' {connection.close_reason or 'closed'}"
             try:
-                await self._refresh_tools(connection)
+                if self._check_now.is_set() or self._clock.monotonic() >= next_refresh:
+                    await self._refresh_tools(connection)
+                    next_refresh = self._clock.monotonic() + self.config.tools.ttl_seconds
+                else:
+                    await self._ping(connection)
             except UpstreamError as exc:
                 return str(exc)
+
+    async def _ping(self, connection: Connection) -> None:
+        """`ping`, or `tools/list` for servers that don't implement ping (the fallback is remembered)."""
+        if self._ping_supported:
+            try:
+                await connection.request("ping", None, self.config.timeout_seconds)
+            except UpstreamRpcError as exc:
+                if exc.error.get("code") != METHOD_NOT_FOUND:
+                    raise
+                log.info("upstream %s does not answer ping; health checks use tools/list", self.name)
+                self._ping_supported = False
+            else:
+                self.last_seen = self._clock.wall()
+                self._on_change()
+                return
+        await self._refresh_tools(connection)
 
     async def _after_failure(self, error: str, failures: int) -> None:
         connection = self._connection
@@ -308,4 +336,5 @@ class UpstreamSupervisor:
             calls=self.calls,
             errors=self.errors,
             stderr_tail=tuple(self.stderr),
+            session_resets=dict(self.session_resets),
         )

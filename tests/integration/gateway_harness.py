@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -19,20 +21,64 @@ class RunningGateway:
     url: str
     base: str
 
-    async def health(self) -> dict[str, object]:
+    async def health(self) -> dict[str, Any]:
         async with httpx.AsyncClient() as client:
             response = await client.get(f"{self.base}/health", timeout=5)
             return response.json()  # type: ignore[no-any-return]
 
-    async def wait_connected(self, *names: str, timeout: float = 15) -> dict[str, object]:
+    async def wait_connected(self, *names: str, timeout: float = 15) -> dict[str, Any]:
         """Poll /health (the public surface) until the named upstreams are connected."""
-        async with asyncio.timeout(timeout):
-            while True:
-                health = await self.health()
-                servers = {s["name"]: s for s in health["servers"]}  # type: ignore[index, union-attr]
-                if all(servers.get(n, {}).get("connected") for n in names):
-                    return health
-                await asyncio.sleep(0.05)
+        return await self.wait_health(lambda servers: all(servers[n]["connected"] for n in names), timeout)
+
+    async def wait_health(
+        self, predicate: Callable[[dict[str, dict[str, Any]]], bool], timeout: float = 15
+    ) -> dict[str, Any]:
+        """Poll /health until `predicate(servers by name)` holds; fail the test after `timeout`."""
+        last: dict[str, Any] = {}
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    last = await self.health()
+                    if predicate({s["name"]: s for s in last["servers"]}):
+                        return last
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(f"/health never matched; last: {last}") from None
+
+    async def session(self) -> McpSession:
+        session = McpSession(self.url)
+        await session.initialize()
+        return session
+
+
+class McpSession:
+    """A raw JSON-RPC session against the gateway, for checking exact answers and timings."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+        self._ids = itertools.count(1)
+
+    async def initialize(self) -> None:
+        answer = await self._post(
+            "initialize",
+            {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "harness", "version": "1"}},
+        )
+        self.headers["mcp-session-id"] = answer.headers["mcp-session-id"]
+        self.headers["mcp-protocol-version"] = "2025-11-25"
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 30
+    ) -> dict[str, Any]:
+        response = await self._post("tools/call", {"name": name, "arguments": arguments or {}}, timeout)
+        return response.json()  # type: ignore[no-any-return]
+
+    async def _post(self, method: str, params: dict[str, Any], timeout: float = 30) -> httpx.Response:
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        async with httpx.AsyncClient() as http:
+            response = await http.post(self.url, headers=self.headers, json=body, timeout=timeout)
+        assert response.status_code == 200, response.text
+        return response
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from mcp.server.mcpserver import MCPServer
@@ -60,18 +64,53 @@ class _QuietServer(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_sdk_upstream(*, json_response: bool, port: int = 0) -> AsyncIterator[str]:
-    """Run an SDK server over Streamable HTTP on 127.0.0.1 (OS-chosen port) in this loop; yield its URL."""
-    app = build_sdk_server().streamable_http_app(json_response=json_response)
-    sock = socket.create_server(("127.0.0.1", port))
+async def serve_app(app: Any, path: str = "/mcp") -> AsyncIterator[str]:
+    """Serve an ASGI app on 127.0.0.1 (OS-chosen port) in this loop; yield the URL of `path`."""
+    sock = socket.create_server(("127.0.0.1", 0))
     server = _QuietServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         # The socket already listens: early connections wait in its backlog until uvicorn accepts them.
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}{path}"
     finally:
         server.should_exit = True
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
                 await task
         sock.close()
+
+
+def serve_sdk_upstream(*, json_response: bool) -> contextlib.AbstractAsyncContextManager[str]:
+    """An SDK server over Streamable HTTP, answering with JSON or with SSE streams."""
+    return serve_app(build_sdk_server().streamable_http_app(json_response=json_response))
+
+
+@dataclass
+class UpstreamProcess:
+    """An SDK upstream in a child process: it can be killed and started again on the same port."""
+
+    kind: str
+    port: int = 0
+    process: subprocess.Popen[str] | None = None
+
+    def start(self) -> str:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.upstream_main", "--kind", self.kind, "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line.startswith("PORT "), line
+        self.port = int(line.split()[1])
+        path = "/sse" if self.kind == "sse" else "/mcp"
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        if self.process is not None:
+            self.process.wait(10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()

@@ -126,6 +126,7 @@ def upstream(
         calls=calls,
         errors=errors,
         stderr_tail=(),
+        session_resets={},
     )
 
 

@@ -1,0 +1,59 @@
+"""An upstream that speaks just enough MCP to be listed, then answers tool calls badly on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+BAD_TOOLS = ["garbage", "html", "http500", "cut_sse", "wrong_id", "slow"]
+
+
+def _tool(name: str) -> dict[str, Any]:
+    return {"name": name, "description": f"answers {name}", "inputSchema": {"type": "object"}}
+
+
+async def _handle(request: Request) -> Response:
+    message = json.loads(await request.body())
+    method = message.get("method")
+    if "id" not in message:
+        return Response(status_code=202)
+    if method == "initialize":
+        result = {"protocolVersion": "2025-06-18", "capabilities": {"tools": {}}, "serverInfo": {"name": "bad"}}
+        return _json(message["id"], result)
+    if method == "tools/list":
+        return _json(message["id"], {"tools": [_tool(name) for name in BAD_TOOLS]})
+    if method == "ping":
+        return _json(message["id"], {})
+    tool = message["params"]["name"]
+    if tool == "garbage":
+        return Response(b"{this is not json", media_type="application/json")
+    if tool == "html":
+        return Response(b"<html><body>Bad Gateway</body></html>", media_type="text/html")
+    if tool == "http500":
+        return Response(b"internal kaboom", status_code=500, media_type="text/plain")
+    if tool == "wrong_id":
+        return _json(message["id"] + 1000, {"content": []})
+    if tool == "slow":
+        await asyncio.sleep(30)
+        return _json(message["id"], {"content": []})
+
+    async def cut() -> AsyncIterator[bytes]:
+        note = {"jsonrpc": "2.0", "method": "notifications/message", "params": {"level": "info", "data": "x"}}
+        yield f"event: message\ndata: {json.dumps(note)}\n\n".encode()
+
+    return StreamingResponse(cut(), media_type="text/event-stream")
+
+
+def _json(msg_id: Any, result: Any) -> Response:
+    return Response(json.dumps({"jsonrpc": "2.0", "id": msg_id, "result": result}), media_type="application/json")
+
+
+def build_misbehaving_app() -> Starlette:
+    return Starlette(routes=[Route("/mcp", _handle, methods=["POST", "DELETE"])])

@@ -1,0 +1,158 @@
+"""In-memory stores: the event bus, the session store and the call log."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mcpstead.calls import CallLog
+from mcpstead.events import EventBus, ToolCallFailed, UpstreamConnected, UpstreamDisconnected
+from mcpstead.sessions import SessionStore
+
+# -- EventBus ----------------------------------------------------------------------------------------------
+
+
+async def test_every_subscriber_gets_every_notice() -> None:
+    bus = EventBus()
+    one, two = bus.subscribe(), bus.subscribe()
+    bus.publish(UpstreamConnected("a", 3))
+    assert await one.get() == UpstreamConnected("a", 3)
+    assert await two.get() == UpstreamConnected("a", 3)
+
+
+async def test_full_subscription_drops_the_oldest() -> None:
+    bus = EventBus()
+    sub = bus.subscribe(maxlen=2)
+    notices = [UpstreamDisconnected("a", "e1"), UpstreamDisconnected("a", "e2"), ToolCallFailed("a__t", "boom")]
+    for notice in notices:
+        bus.publish(notice)
+    assert sub.dropped == 1
+    assert [await sub.get(), await sub.get()] == notices[1:]
+    bus.publish(UpstreamConnected("a", 0))
+    assert sub.dropped == 1
+
+
+async def test_get_waits_for_a_publish() -> None:
+    bus = EventBus()
+    sub = bus.subscribe()
+    asyncio.get_running_loop().call_soon(bus.publish, UpstreamConnected("late", 1))
+    async with asyncio.timeout(5):
+        assert await sub.get() == UpstreamConnected("late", 1)
+
+
+async def test_async_iteration() -> None:
+    bus = EventBus()
+    sub = bus.subscribe()
+    bus.publish(UpstreamConnected("a", 1))
+    bus.publish(UpstreamConnected("b", 2))
+    seen = []
+    async with asyncio.timeout(5):
+        async for notice in sub:
+            seen.append(notice)
+            if len(seen) == 2:
+                break
+    assert seen == [UpstreamConnected("a", 1), UpstreamConnected("b", 2)]
+
+
+async def test_unsubscribed_gets_nothing() -> None:
+    bus = EventBus()
+    sub = bus.subscribe()
+    bus.unsubscribe(sub)
+    bus.unsubscribe(sub)  # twice is fine
+    bus.publish(UpstreamConnected("a", 1))
+    assert sub.dropped == 0
+    assert not sub._items
+
+
+# -- SessionStore ------------------------------------------------------------------------------------------
+
+
+def make(store: SessionStore, monotonic: float, name: str = "client") -> str:
+    session = store.create(
+        protocol_version="2025-06-18", client_name=name, client_version="1", wall=1000.0, monotonic=monotonic
+    )
+    return session.session_id
+
+
+def test_sessions_are_unique_visible_ascii() -> None:
+    store = SessionStore()
+    ids = {make(store, 0.0) for _ in range(50)}
+    assert len(ids) == 50 == len(store)
+    for session_id in ids:
+        assert session_id and all(0x21 <= ord(c) <= 0x7E for c in session_id)
+
+
+def test_get_and_remove() -> None:
+    store = SessionStore()
+    sid = make(store, 1.0, "claude")
+    session = store.get(sid)
+    assert session is not None and session.client_name == "claude"
+    assert store.remove(sid) is session
+    assert store.remove(sid) is None
+    assert store.get(sid) is None
+    assert len(store) == 0
+
+
+def test_idle_since_is_strictly_older() -> None:
+    store = SessionStore()
+    old, new = make(store, 10.0), make(store, 20.0)
+    assert [s.session_id for s in store.idle_since(20.0)] == [old]
+    assert store.idle_since(10.0) == []
+    assert {s.session_id for s in store.idle_since(20.5)} == {old, new}
+
+
+def test_iteration_is_a_snapshot() -> None:
+    store = SessionStore()
+    for i in range(3):
+        make(store, float(i))
+    for session in store:
+        store.remove(session.session_id)
+    assert len(store) == 0
+
+
+def test_view_maps_monotonic_activity_to_wall_time() -> None:
+    store = SessionStore()
+    session = store.get(make(store, 100.0))
+    assert session is not None
+    session.last_activity = 130.0
+    view = session.view(wall_now=5000.0, monotonic_now=150.0)
+    assert view.last_activity == 4980.0
+    assert view.created_at == 1000.0
+    assert view.protocol_version == "2025-06-18"
+
+
+# -- CallLog -----------------------------------------------------------------------------------------------
+
+
+def record(log: CallLog, tool: str) -> None:
+    log.record(
+        started_at=0.0,
+        session_id=None,
+        client="c",
+        source="client",
+        tool=tool,
+        upstream="s",
+        arguments={},
+        outcome="ok",
+        result=None,
+        error=None,
+        total_ms=1.0,
+        upstream_ms=None,
+    )
+
+
+def test_call_log_is_a_bounded_ring_newest_first() -> None:
+    log = CallLog(maxlen=3)
+    assert log.newest_first() == ()
+    for i in range(5):
+        record(log, f"s__t{i}")
+    calls = log.newest_first()
+    assert [c.tool for c in calls] == ["s__t4", "s__t3", "s__t2"]
+    assert [c.seq for c in calls] == [5, 4, 3]
+
+
+def test_call_log_default_bound() -> None:
+    log = CallLog()
+    for i in range(510):
+        record(log, str(i))
+    assert len(log.newest_first()) == 500
+    assert log.newest_first()[0].tool == "509"
