@@ -38,10 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the gateway headless (the default command)")
     _add_config_option(serve)
     serve.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
+    serve.add_argument("--watch", action="store_true", help="reload the config when its file is saved")
 
     dev = commands.add_parser("dev", help="run the gateway with the live dashboard in this terminal")
     _add_config_option(dev)
     dev.add_argument("--headless", action="store_true", help="no dashboard: log to stderr instead")
+    dev.add_argument("--no-watch", action="store_true", help="do not reload the config when its file is saved")
     dev.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
 
     check = commands.add_parser("check", help="validate the config and list the upstreams it would start")
@@ -75,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not headless and not sys.stdout.isatty():
         print("mcpstead: stdout is not a terminal; running headless", file=sys.stderr)
         headless = True
-    return _run(config, headless, args.log_format)
+    watch = getattr(args, "watch", False) if command == "serve" else not args.no_watch
+    return _run(config, headless, args.log_format, watch)
 
 
 def _check(config: GatewayConfig) -> int:
@@ -89,19 +92,21 @@ def _check(config: GatewayConfig) -> int:
     return 0
 
 
-def _run(config: GatewayConfig, headless: bool, log_format: str) -> int:
+def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool) -> int:
     from mcpstead.runner import StartupError, run
 
+    ring = None
     if headless:
         setup_logging(config.logging.level, log_format)
         frontend = None
     else:
-        setup_logging(config.logging.level, ring=LogRing())
+        ring = LogRing()
+        setup_logging(config.logging.level, ring=ring)
         from tui.frontend import TuiFrontend
 
         frontend = TuiFrontend()
     try:
-        return run(config, frontend)
+        return run(config, frontend, watch=watch, log_ring=ring)
     except StartupError as exc:
         print(f"mcpstead: {exc}", file=sys.stderr)
         return 1

@@ -24,7 +24,7 @@ INSTRUCTIONS = (
 def initialize_result(protocol_version: str) -> dict[str, Any]:
     return {
         "protocolVersion": protocol_version,
-        "capabilities": {"tools": {"listChanged": False}},
+        "capabilities": {"tools": {"listChanged": True}},
         "serverInfo": {"name": "mcpstead", "version": __version__},
         "instructions": INSTRUCTIONS,
     }
@@ -35,10 +35,11 @@ async def dispatch(gateway: Gateway, session: DownstreamSession, message: dict[s
     method: str = message["method"]
     label = method if method in KNOWN_METHODS else "unknown"
     if "id" not in message:
-        gateway.metrics.mcp_requests.labels(label, "success").inc()
+        gateway.metrics.request(label, True)
         return None
     msg_id = message["id"]
     params = message.get("params")
+    started = gateway.clock.monotonic()
     try:
         if method == "ping":
             result: Any = {}
@@ -51,9 +52,9 @@ async def dispatch(gateway: Gateway, session: DownstreamSession, message: dict[s
         else:
             raise RpcError(jsonrpc.METHOD_NOT_FOUND, f"method '{method}' not found")
     except RpcError as exc:
-        gateway.metrics.mcp_requests.labels(label, "error").inc()
+        gateway.metrics.request(label, False, gateway.clock.monotonic() - started)
         return jsonrpc.error_response(msg_id, exc.code, exc.message, exc.data)
-    gateway.metrics.mcp_requests.labels(label, "success").inc()
+    gateway.metrics.request(label, True, gateway.clock.monotonic() - started)
     return jsonrpc.result_response(msg_id, result)
 
 

@@ -26,7 +26,19 @@ class ToolCallFailed:
     error: str
 
 
-Notice = UpstreamConnected | UpstreamDisconnected | ToolCallFailed
+@dataclass(frozen=True, slots=True)
+class ReloadSucceeded:
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    restarted: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadFailed:
+    errors: tuple[str, ...]
+
+
+Notice = UpstreamConnected | UpstreamDisconnected | ToolCallFailed | ReloadSucceeded | ReloadFailed
 
 
 class Subscription:

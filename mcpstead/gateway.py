@@ -19,20 +19,33 @@ from mcpstead.clock import Clock, SystemClock
 from mcpstead.config import GatewayConfig
 from mcpstead.errors import RpcError, UpstreamError, UpstreamRpcError
 from mcpstead.events import EventBus, ToolCallFailed
+from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.protocol import split_qualified
 from mcpstead.registry import ToolRegistry
+from mcpstead.reload import reload_gateway
 from mcpstead.sessions import DownstreamSession, SessionStore
-from mcpstead.state import CallSource, GatewaySnapshot, ToolRunResult, UpstreamView
+from mcpstead.state import CallSource, GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 
 log = logging.getLogger("mcpstead.gateway")
 DASHBOARD_CLIENT = "dashboard"
+TOOLS_LIST_CHANGED = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig, *, clock: Clock | None = None, listen_url: str = "") -> None:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: Clock | None = None,
+        listen_url: str = "",
+        log_ring: LogRing | None = None,
+    ) -> None:
         self.config = config
+        self.log_ring = log_ring
+        self.last_reload: ReloadView | None = None
+        self.reload_lock = asyncio.Lock()
         self.clock = clock or SystemClock()
         self.listen_url = listen_url
         self.events = EventBus()
@@ -45,14 +58,14 @@ class Gateway:
         self._version = 0
         self._changed = asyncio.Event()
         self.supervisors: dict[str, UpstreamSupervisor] = {}
-        self.metrics = GatewayMetrics(self.upstream_views, self.clock.wall)
+        self.metrics = GatewayMetrics(lambda: self.supervisors.values(), lambda: len(self.sessions), self.clock.wall)
         self._gc_task: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def __aenter__(self) -> Gateway:
         for server in self.config.servers:
-            self._add_upstream(server.name)
+            self.add_upstream(server.name)
         self._gc_task = asyncio.create_task(self._collect_idle_sessions(), name="session-gc")
         return self
 
@@ -70,12 +83,13 @@ class Gateway:
                 await self._gc_task
             self._gc_task = None
         for session in self.sessions:
-            self.sessions.remove(session.session_id)
+            self.close_session(session.session_id, "gateway_shutdown")
         supervisors = list(self.supervisors.values())
         await asyncio.gather(*(supervisor.stop() for supervisor in supervisors), return_exceptions=True)
         self.bump()
 
-    def _add_upstream(self, name: str) -> None:
+    def add_upstream(self, name: str) -> None:
+
         server = self.config.server(name)
         assert server is not None
         supervisor = UpstreamSupervisor(
@@ -83,7 +97,7 @@ class Gateway:
             clock=self.clock,
             events=self.events,
             on_change=self.bump,
-            on_tools_changed=self._tools_changed,
+            on_tools_changed=self.tools_changed,
         )
         self.supervisors[name] = supervisor
         supervisor.start()
@@ -111,8 +125,12 @@ class Gateway:
         self._version += 1
         self._changed.set()
 
-    def _tools_changed(self) -> None:
+    def tools_changed(self) -> None:
+        before = self.registry.tools
         self.registry.rebuild(self.supervisors.values())
+        if self.registry.tools != before:
+            for session in self.sessions:
+                session.notify(TOOLS_LIST_CHANGED)
         self.bump()
 
     async def wait_for_change(self, seen: int, timeout: float | None = None) -> int:
@@ -138,6 +156,7 @@ class Gateway:
             upstreams=tuple(self.upstream_views()),
             sessions=tuple(session.view(wall, monotonic) for session in self.sessions),
             calls=self.calls.newest_first(),
+            last_reload=self.last_reload,
         )
 
     # -- sessions --------------------------------------------------------------------------------------
@@ -151,17 +170,38 @@ class Gateway:
             wall=self.clock.wall(),
             monotonic=self.clock.monotonic(),
         )
+        self.metrics.session_opened()
         self.bump()
         return session
 
     def touch(self, session: DownstreamSession) -> None:
         session.last_activity = self.clock.monotonic()
 
-    def end_session(self, session_id: str) -> bool:
-        removed = self.sessions.remove(session_id) is not None
-        if removed:
-            self.bump()
-        return removed
+    def end_streams(self) -> None:
+        """End every open GET stream (on shutdown), so the HTTP server can drain."""
+        for session in self.sessions:
+            session.close_stream()
+
+    def close_session(self, session_id: str, reason: str) -> bool:
+        """End a downstream session (its GET stream too). `reason` is why: client_delete, idle_timeout, ..."""
+        session = self.sessions.remove(session_id)
+        if session is None:
+            return False
+        session.close_stream()
+        self.metrics.session_ended(reason, self.clock.monotonic() - session.started)
+        self.bump()
+        return True
+
+    async def end_session(self, session_id: str) -> bool:
+        """The dashboard's 'end session' action."""
+        return self.close_session(session_id, "dashboard")
+
+    def log_lines(self, after_seq: int = 0) -> tuple[LogLineView, ...]:
+        return self.log_ring.after(after_seq) if self.log_ring is not None else ()
+
+    async def reload(self) -> ReloadView:
+        """Re-read the config file, validate it fully, then apply the difference. See mcpstead/reload.py."""
+        return await reload_gateway(self)
 
     async def _collect_idle_sessions(self) -> None:
         settings = self.config.mcp.session
@@ -169,7 +209,7 @@ class Gateway:
             await asyncio.sleep(settings.gc_interval_seconds)
             cutoff = self.clock.monotonic() - settings.idle_ttl_seconds
             for session in self.sessions.idle_since(cutoff):
-                self.end_session(session.session_id)
+                self.close_session(session.session_id, "idle_timeout")
 
     # -- commands --------------------------------------------------------------------------------------
 
@@ -284,11 +324,8 @@ class Gateway:
         if session is not None:
             session.calls += 1
         supervisor.count_call(failed or tool_error)
-        metrics = self.metrics
-        metrics.tool_calls.labels(supervisor.name, tool).inc()
-        metrics.tool_call_duration.labels(supervisor.name, tool).observe(elapsed)
-        if reason is not None:
-            metrics.tool_call_errors.labels(supervisor.name, tool, reason).inc()
+        self.metrics.tool_call(supervisor.name, tool, elapsed, reason)
+
         if failed:
             self.events.publish(ToolCallFailed(qualified, error or ""))
         self.calls.record(

@@ -6,7 +6,8 @@ import json
 import logging
 import sys
 from collections import deque
-from dataclasses import dataclass
+
+from mcpstead.state import LogLineView
 
 LEVELS = {
     "trace": logging.DEBUG,
@@ -20,23 +21,24 @@ LEVELS = {
 RING_SIZE = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
-    created: float
-    level: str
-    logger: str
-    message: str
-
-
 class LogRing(logging.Handler):
     """Keeps the last log lines in memory for the dashboard, which must own the terminal alone."""
 
     def __init__(self, maxlen: int = RING_SIZE) -> None:
         super().__init__()
-        self.lines: deque[LogLine] = deque(maxlen=maxlen)
+        self.lines: deque[LogLineView] = deque(maxlen=maxlen)
+        self._seq = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(LogLine(record.created, record.levelname, record.name, record.getMessage()))
+        self._seq += 1
+        self.lines.append(LogLineView(self._seq, record.created, record.levelname, record.name, record.getMessage()))
+
+    def after(self, seq: int) -> tuple[LogLineView, ...]:
+        """Lines newer than `seq`, oldest first."""
+        if not self.lines or self.lines[-1].seq <= seq:
+            return ()
+        start = max(0, len(self.lines) - (self.lines[-1].seq - seq))
+        return tuple(self.lines[i] for i in range(start, len(self.lines)))
 
 
 class JsonFormatter(logging.Formatter):

@@ -1,87 +1,369 @@
-"""Prometheus metrics on a per-gateway registry (never the global one), with the reference's names.
+"""Prometheus metrics with the reference gateway's names, labels and buckets, on a per-gateway registry.
 
-Upstream gauges are computed at scrape time from live state, so a removed upstream's series disappear.
+Counting is plain integer and dict arithmetic on the hot path (no locks, no prometheus-client objects per
+call); collectors turn the numbers into metric families at scrape time. Per-upstream numbers live in each
+supervisor's UpstreamStats, so the series of a removed upstream disappear with it.
 """
 
 from __future__ import annotations
 
+import os
 import platform
+import resource
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from mcpstead import __version__
-from mcpstead.state import UpstreamView
 
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+if TYPE_CHECKING:
+    from mcpstead.upstream.supervisor import UpstreamSupervisor
+
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+SESSION_DURATION_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 21600.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
-# The `_created` series double the output and no dashboard of ours reads them.
-disable_created_metrics()  # type: ignore[no-untyped-call]
+
+class Histogram:
+    """Bucket counts, sum and count: all a Prometheus histogram needs, at the cost of one bisect."""
+
+    __slots__ = ("bounds", "count", "counts", "total")
+
+    def __init__(self, bounds: tuple[float, ...] = DURATION_BUCKETS) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.total = 0.0
+        self.count = 0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.total += value
+        self.count += 1
+
+    def cumulative(self) -> list[tuple[str, float]]:
+        running = 0
+        buckets: list[tuple[str, float]] = []
+        for bound, count in zip((*(f"{b:g}" for b in self.bounds), "+Inf"), self.counts, strict=True):
+            running += count
+            buckets.append((bound, float(running)))
+        return buckets
 
 
-class _UpstreamCollector(Collector):
-    def __init__(self, upstreams: Callable[[], Iterable[UpstreamView]], wall: Callable[[], float]) -> None:
-        self._upstreams = upstreams
-        self._wall = wall
+@dataclass(slots=True)
+class UpstreamStats:
+    """Counters for one upstream, owned by its supervisor."""
 
-    def collect(self) -> Iterator[Metric]:
-        connected = GaugeMetricFamily("mcpstead_upstream_connected", "Upstream connection state.", labels=["server"])
-        tools = GaugeMetricFamily("mcpstead_upstream_tools_count", "Cached upstream tool count.", labels=["server"])
-        seen = GaugeMetricFamily(
-            "mcpstead_upstream_last_seen_seconds", "Seconds since upstream success.", labels=["server"]
-        )
-        now = self._wall()
-        for upstream in self._upstreams():
-            connected.add_metric([upstream.name], 1.0 if upstream.connected else 0.0)
-            tools.add_metric([upstream.name], float(len(upstream.tools)))
-            seen.add_metric([upstream.name], now - upstream.last_seen if upstream.last_seen is not None else -1.0)
-        yield connected
-        yield tools
-        yield seen
+    initialize: dict[str, int] = field(default_factory=lambda: {"success": 0, "error": 0})
+    initialize_duration: Histogram = field(default_factory=Histogram)
+    health_checks: dict[str, int] = field(default_factory=lambda: {"success": 0, "failure": 0})
+    reconnect_attempts: dict[str, int] = field(default_factory=lambda: {"success": 0, "error": 0})
+    backoff_seconds_total: float = 0.0
+    current_backoff: float = 0.0
+    tools_refresh: dict[str, int] = field(default_factory=lambda: {"success": 0, "error": 0})
+    tools_refresh_duration: Histogram = field(default_factory=Histogram)
+    tools_last_refresh: float | None = None
+    bytes: dict[str, int] = field(default_factory=lambda: {"sent": 0, "received": 0})
+    session_resets: dict[str, int] = field(default_factory=dict)
+
+    def count_bytes(self, direction: str, size: int) -> None:
+        self.bytes[direction] += size
+
+
+@dataclass(slots=True)
+class ToolCallStats:
+    calls: int = 0
+    duration: Histogram = field(default_factory=Histogram)
+    errors: dict[str, int] = field(default_factory=dict)
 
 
 class GatewayMetrics:
-    def __init__(self, upstreams: Callable[[], Iterable[UpstreamView]], wall: Callable[[], float]) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        build = GaugeMetricFamily(
-            "mcpstead_build_info", "Build and version info.", labels=["version", "python_version", "git_sha"]
-        )
-        build.add_metric([__version__, platform.python_version(), "unknown"], 1.0)
-        self.registry.register(_Static([build]))
-        self.registry.register(_UpstreamCollector(upstreams, wall))
-        self.tool_calls = Counter(
-            "mcpstead_tool_calls", "Tool calls routed upstream.", ["server", "tool"], registry=self.registry
-        )
-        self.tool_call_errors = Counter(
-            "mcpstead_tool_call_errors",
-            "Tool call errors by reason.",
-            ["server", "tool", "reason"],
-            registry=self.registry,
-        )
-        self.tool_call_duration = Histogram(
-            "mcpstead_tool_call_duration_seconds",
-            "Tool call duration.",
-            ["server", "tool"],
-            buckets=DURATION_BUCKETS,
-            registry=self.registry,
-        )
-        self.mcp_requests = Counter(
-            "mcpstead_mcp_requests",
-            "MCP requests by method and result.",
-            ["method", "result"],
-            registry=self.registry,
-        )
+    def __init__(
+        self,
+        supervisors: Callable[[], Iterable[UpstreamSupervisor]],
+        sessions_active: Callable[[], int],
+        wall: Callable[[], float],
+        enabled: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.start_time = wall()
+        self._wall = wall
+        self.enabled = enabled
+        self.tool_calls: dict[tuple[str, str], ToolCallStats] = {}
+        self.mcp_requests: dict[tuple[str, str], int] = {}
+        self.mcp_request_duration: dict[str, Histogram] = {}
+        self.sessions_total = 0
+        self.session_duration = Histogram(SESSION_DURATION_BUCKETS)
+        self.session_terminations: dict[str, int] = {}
+        self.auth_attempts = {"success": 0, "failure": 0}
+        self.auth_failures: dict[str, int] = {}
+        self.config_reloads = {"success": 0, "error": 0}
+        self.last_reload: float | None = None
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(_Families(self._process_families))
+        self.registry.register(_Families(lambda: _upstream_families(supervisors(), wall())))
+        self.registry.register(_Families(lambda: self._gateway_families(sessions_active())))
+
+    # -- counting (hot path: dict and int arithmetic only) ---------------------------------------------
+
+    def tool_call(self, server: str, tool: str, seconds: float, error_reason: str | None) -> None:
+        stats = self.tool_calls.get((server, tool))
+        if stats is None:
+            stats = self.tool_calls[(server, tool)] = ToolCallStats()
+        stats.calls += 1
+        stats.duration.observe(seconds)
+        if error_reason is not None:
+            stats.errors[error_reason] = stats.errors.get(error_reason, 0) + 1
+
+    def request(self, method: str, ok: bool, seconds: float | None = None) -> None:
+        key = (method, "success" if ok else "error")
+        self.mcp_requests[key] = self.mcp_requests.get(key, 0) + 1
+        if seconds is not None:
+            histogram = self.mcp_request_duration.get(method)
+            if histogram is None:
+                histogram = self.mcp_request_duration[method] = Histogram()
+            histogram.observe(seconds)
+
+    def session_opened(self) -> None:
+        self.sessions_total += 1
+
+    def session_ended(self, reason: str, seconds: float) -> None:
+        self.session_terminations[reason] = self.session_terminations.get(reason, 0) + 1
+        self.session_duration.observe(seconds)
+
+    def auth(self, failure_reason: str | None) -> None:
+        self.auth_attempts["failure" if failure_reason else "success"] += 1
+        if failure_reason:
+            self.auth_failures[failure_reason] = self.auth_failures.get(failure_reason, 0) + 1
+
+    def config_reload(self, ok: bool) -> None:
+        self.config_reloads["success" if ok else "error"] += 1
+        if ok:
+            self.last_reload = self._wall()
+
+    def forget_upstream(self, server: str) -> None:
+        """Drop the tool-call series of a removed upstream."""
+        for key in [key for key in self.tool_calls if key[0] == server]:
+            del self.tool_calls[key]
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
+    # -- families ---------------------------------------------------------------------------------------
 
-class _Static(Collector):
-    def __init__(self, metrics: list[Metric]) -> None:
-        self._metrics = metrics
+    def _process_families(self) -> Iterator[Metric]:
+        build = GaugeMetricFamily(
+            "mcpstead_build_info", "Build and version info.", labels=["version", "python_version", "git_sha"]
+        )
+        build.add_metric([__version__, platform.python_version(), os.environ.get("MCPSTEAD_GIT_SHA", "unknown")], 1)
+        yield build
+        yield GaugeMetricFamily("mcpstead_start_time_seconds", "Unix timestamp for process start.", self.start_time)
+        yield GaugeMetricFamily("mcpstead_uptime_seconds", "Process uptime in seconds.", self._wall() - self.start_time)
+        yield from _process_stats()
+
+    def _gateway_families(self, sessions_active: int) -> Iterator[Metric]:
+        yield GaugeMetricFamily("mcpstead_downstream_sessions_active", "Active downstream sessions.", sessions_active)
+        yield CounterMetricFamily("mcpstead_downstream_sessions", "Downstream sessions opened.", self.sessions_total)
+        yield _histogram(
+            "mcpstead_downstream_session_duration_seconds",
+            "Downstream session duration.",
+            [],
+            [((), self.session_duration)],
+        )
+        yield _counter(
+            "mcpstead_downstream_session_terminations",
+            "Downstream session terminations.",
+            ["reason"],
+            [((k,), v) for k, v in self.session_terminations.items()],
+        )
+        yield _counter(
+            "mcpstead_tool_calls",
+            "Tool calls routed upstream.",
+            ["server", "tool"],
+            [(k, s.calls) for k, s in self.tool_calls.items()],
+        )
+        yield _counter(
+            "mcpstead_tool_call_errors",
+            "Tool call errors by reason.",
+            ["server", "tool", "reason"],
+            [((*k, reason), n) for k, s in self.tool_calls.items() for reason, n in s.errors.items()],
+        )
+        yield _histogram(
+            "mcpstead_tool_call_duration_seconds",
+            "Tool call duration.",
+            ["server", "tool"],
+            [(k, s.duration) for k, s in self.tool_calls.items()],
+        )
+        yield _counter(
+            "mcpstead_mcp_requests",
+            "MCP requests by method and result.",
+            ["method", "result"],
+            self.mcp_requests.items(),
+        )
+        yield _histogram(
+            "mcpstead_mcp_request_duration_seconds",
+            "MCP request duration.",
+            ["method"],
+            [((m,), h) for m, h in self.mcp_request_duration.items()],
+        )
+        yield _counter(
+            "mcpstead_mcp_auth_attempts",
+            "MCP auth attempts.",
+            ["result"],
+            [((k,), v) for k, v in self.auth_attempts.items() if v],
+        )
+        yield _counter(
+            "mcpstead_mcp_auth_failures",
+            "MCP auth failures by reason.",
+            ["reason"],
+            [((k,), v) for k, v in self.auth_failures.items()],
+        )
+        yield _counter(
+            "mcpstead_config_reloads",
+            "Config reload attempts.",
+            ["result"],
+            [((k,), v) for k, v in self.config_reloads.items() if v],
+        )
+        last = GaugeMetricFamily(
+            "mcpstead_config_last_reload_timestamp_seconds", "Last successful config reload timestamp."
+        )
+        if self.last_reload is not None:
+            last.add_metric([], self.last_reload)
+        yield last
+
+
+def _upstream_families(supervisors: Iterable[UpstreamSupervisor], now: float) -> Iterator[Metric]:
+    upstreams = sorted(supervisors, key=lambda s: s.name)
+
+    def per(name: str, help_text: str, value: Callable[[UpstreamSupervisor], float], kind: str = "gauge") -> Metric:
+        family = (GaugeMetricFamily if kind == "gauge" else CounterMetricFamily)(name, help_text, labels=["server"])
+        for upstream in upstreams:
+            family.add_metric([upstream.name], value(upstream))
+        return family
+
+    def by_result(name: str, help_text: str, label: str, pick: Callable[[UpstreamStats], dict[str, int]]) -> Metric:
+        return _counter(
+            name, help_text, ["server", label], [((u.name, k), v) for u in upstreams for k, v in pick(u.stats).items()]
+        )
+
+    yield per("mcpstead_upstream_connected", "Upstream connection state.", lambda u: float(u.status == "ready"))
+    yield per("mcpstead_upstream_tools_count", "Cached upstream tool count.", lambda u: float(len(u.raw_tools)))
+    yield per("mcpstead_upstream_reconnects", "Upstream reconnect cycles.", lambda u: float(u.reconnects), "counter")
+    yield per(
+        "mcpstead_upstream_last_seen_seconds",
+        "Seconds since upstream success.",
+        lambda u: now - u.last_seen if u.last_seen is not None else -1.0,
+    )
+    yield by_result("mcpstead_upstream_initialize", "Upstream initialize attempts.", "result", lambda s: s.initialize)
+    yield _histogram(
+        "mcpstead_upstream_initialize_duration_seconds",
+        "Upstream initialize duration.",
+        ["server"],
+        [((u.name,), u.stats.initialize_duration) for u in upstreams],
+    )
+    yield by_result(
+        "mcpstead_upstream_health_checks", "Upstream health check outcomes.", "result", lambda s: s.health_checks
+    )
+    yield by_result(
+        "mcpstead_upstream_reconnect_attempts",
+        "Upstream reconnect attempts inside reconnect cycles.",
+        "result",
+        lambda s: s.reconnect_attempts,
+    )
+    yield per(
+        "mcpstead_upstream_backoff_seconds",
+        "Seconds spent in upstream reconnect backoff.",
+        lambda u: u.stats.backoff_seconds_total,
+        "counter",
+    )
+    yield per(
+        "mcpstead_upstream_in_backoff",
+        "Whether upstream is currently in reconnect backoff.",
+        lambda u: float(u.status == "backoff"),
+    )
+    yield per(
+        "mcpstead_upstream_current_backoff_seconds",
+        "Current upstream backoff delay.",
+        lambda u: u.stats.current_backoff if u.status == "backoff" else 0.0,
+    )
+    yield by_result(
+        "mcpstead_upstream_session_resets",
+        "Upstream session resets after session invalidation.",
+        "reason",
+        lambda s: s.session_resets,
+    )
+    yield by_result(
+        "mcpstead_upstream_tools_refresh",
+        "Upstream tools/list cache refresh outcomes.",
+        "result",
+        lambda s: s.tools_refresh,
+    )
+    yield _histogram(
+        "mcpstead_upstream_tools_refresh_duration_seconds",
+        "Upstream tools/list cache refresh duration.",
+        ["server"],
+        [((u.name,), u.stats.tools_refresh_duration) for u in upstreams],
+    )
+    refreshed = GaugeMetricFamily(
+        "mcpstead_upstream_tools_last_refresh_timestamp_seconds",
+        "Last successful tool cache refresh timestamp.",
+        labels=["server"],
+    )
+    for upstream in upstreams:
+        if upstream.stats.tools_last_refresh is not None:
+            refreshed.add_metric([upstream.name], upstream.stats.tools_last_refresh)
+    yield refreshed
+    yield by_result("mcpstead_upstream_bytes", "Bytes exchanged with upstreams.", "direction", lambda s: s.bytes)
+
+
+def _counter(name: str, help_text: str, labels: list[str], samples: Iterable[tuple[tuple[str, ...], int]]) -> Metric:
+    family = CounterMetricFamily(name, help_text, labels=labels)
+    for values, value in sorted(samples):
+        family.add_metric(list(values), value)
+    return family
+
+
+def _histogram(name: str, help_text: str, labels: list[str], series: list[tuple[tuple[str, ...], Histogram]]) -> Metric:
+    family = HistogramMetricFamily(name, help_text, labels=labels)
+    for values, histogram in sorted(series, key=lambda item: item[0]):
+        family.add_metric(list(values), histogram.cumulative(), histogram.total)
+    return family
+
+
+def _process_stats() -> Iterator[Metric]:
+    """Linux process figures from /proc, as the reference reports them; nothing elsewhere."""
+    try:
+        with open("/proc/self/stat") as stat_file:
+            fields = stat_file.read().rsplit(")", 1)[1].split()
+        fds = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return
+    utime, stime, threads, vsize, rss = (
+        int(fields[11]),
+        int(fields[12]),
+        int(fields[17]),
+        int(fields[20]),
+        int(fields[21]),
+    )
+    max_fds = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    yield GaugeMetricFamily(
+        "mcpstead_process_resident_memory_bytes", "Resident memory size in bytes.", rss * _PAGE_SIZE
+    )
+    yield GaugeMetricFamily("mcpstead_process_virtual_memory_bytes", "Virtual memory size in bytes.", vsize)
+    yield CounterMetricFamily("mcpstead_process_cpu_seconds", "Process CPU seconds.", (utime + stime) / _TICKS)
+    yield GaugeMetricFamily("mcpstead_process_open_fds", "Open file descriptors.", fds)
+    yield GaugeMetricFamily("mcpstead_process_max_fds", "Maximum file descriptors.", max_fds)
+    yield GaugeMetricFamily("mcpstead_process_threads", "Process thread count.", threads)
+
+
+class _Families(Collector):
+    def __init__(self, families: Callable[[], Iterable[Metric]]) -> None:
+        self._families = families
 
     def collect(self) -> Iterator[Metric]:
-        return iter(self._metrics)
+        return iter(list(self._families()))

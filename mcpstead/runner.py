@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, Protocol
 
 import uvicorn
@@ -21,10 +21,13 @@ import uvicorn
 from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
 from mcpstead.gateway import Gateway
+from mcpstead.logs import LogRing
+from mcpstead.reload import watch_config
 from mcpstead.state import GatewayView
 
 log = logging.getLogger("mcpstead.runner")
 REQUIRED_UPSTREAMS_TIMEOUT = 30.0
+UPSTREAM_CLOSE_SECONDS = 3
 
 
 class Frontend(Protocol):
@@ -62,11 +65,13 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def run(config: GatewayConfig, frontend: Frontend | None = None, on_ready: Callable[[str], None] | None = None) -> int:
+def run(
+    config: GatewayConfig, frontend: Frontend | None = None, *, watch: bool = False, log_ring: LogRing | None = None
+) -> int:
     """Run until SIGINT/SIGTERM (or the frontend quits). Returns the process exit code."""
     sock = bind(config.host, config.port)
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(serve(config, sock, frontend, on_ready))
+        return runner.run(serve(config, sock, frontend, watch=watch, log_ring=log_ring))
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -84,16 +89,25 @@ async def serve(
     on_ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
     handle_signals: bool = True,
+    watch: bool = False,
+    log_ring: LogRing | None = None,
 ) -> int:
-    """Serve on `sock` until `stop` is set (SIGINT/SIGTERM set it when `handle_signals`)."""
+    """Serve on `sock` until `stop` is set (SIGINT/SIGTERM set it when `handle_signals`; SIGHUP reloads).
+
+    `watch` reloads the config when its file is saved.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
     url = listen_url(sock)
+    background: set[asyncio.Task[Any]] = set()
+    signals: tuple[signal.Signals, ...] = ()
     try:
-        async with Gateway(config, listen_url=url) as gateway:
+        async with Gateway(config, listen_url=url, log_ring=log_ring) as gateway:
+            if handle_signals:
+                signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+                loop.add_signal_handler(signal.SIGINT, stop.set)
+                loop.add_signal_handler(signal.SIGTERM, stop.set)
+                loop.add_signal_handler(signal.SIGHUP, _spawn, background, gateway.reload)
             missing = await gateway.wait_required(REQUIRED_UPSTREAMS_TIMEOUT)
             if missing:
                 raise StartupError(
@@ -102,7 +116,7 @@ async def serve(
                         for s in missing
                     )
                 )
-
+            grace = config.mcp.session.shutdown_grace_seconds
             server = _EmbeddedServer(
                 uvicorn.Config(
                     create_app(gateway),
@@ -110,10 +124,12 @@ async def serve(
                     lifespan="off",
                     log_config=None,
                     access_log=False,
-                    timeout_graceful_shutdown=max(1, int(config.mcp.session.shutdown_grace_seconds)),
+                    timeout_graceful_shutdown=int(grace) + UPSTREAM_CLOSE_SECONDS + 1,
                 )
             )
             server_task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
+            if watch:
+                _spawn(background, lambda: watch_config(gateway, stop))
             log.info("mcpstead listening on %s", url)
             if on_ready is not None:
                 on_ready(url)
@@ -124,12 +140,12 @@ async def serve(
                 watched.add(frontend_task)
             await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
             stop.set()
-            gateway.accepting_sessions = False
-            server.should_exit = True
-            await _finish(server_task, config.mcp.session.shutdown_grace_seconds + 2, server)
+            await _stop_serving(gateway, server, server_task, grace)
             if frontend_task is not None:
                 await _finish(frontend_task, 5.0)
             stop_task.cancel()
+            for task in background:
+                task.cancel()
             if server_task.done() and not server_task.cancelled() and server_task.exception() is not None:
                 log.error("the HTTP server stopped: %s", server_task.exception())
                 return 1
@@ -138,6 +154,30 @@ async def serve(
         for sig in signals:
             loop.remove_signal_handler(sig)
         sock.close()
+
+
+def _spawn(background: set[asyncio.Task[Any]], start: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+    """Run `start()` as a task the runner keeps a reference to (and cancels on the way out)."""
+    task = asyncio.create_task(start())
+    background.add(task)
+    task.add_done_callback(background.discard)
+
+
+async def _stop_serving(
+    gateway: Gateway, server: _EmbeddedServer, server_task: asyncio.Task[None], grace: float
+) -> None:
+    """Stop accepting, let in-flight requests finish for `grace` seconds, then end the upstreams so the
+    requests still waiting on them get an error answer, and stop the HTTP server for good."""
+    gateway.accepting_sessions = False
+    gateway.end_streams()
+    server.should_exit = True
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(grace):
+            await asyncio.shield(server_task)
+    if not server_task.done():
+        log.warning("requests still in flight after %gs; ending upstream connections", grace)
+        await gateway.shutdown()
+        await _finish(server_task, UPSTREAM_CLOSE_SECONDS, server)
 
 
 async def _finish(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from mcpstead.state import SessionView
+
+STREAM_BACKLOG = 100
+"""Messages waiting for a slow GET-stream reader; beyond this, new ones are dropped (list_changed is idempotent)."""
 
 
 @dataclass(slots=True)
@@ -22,6 +27,25 @@ class DownstreamSession:
     last_activity: float
     """Monotonic."""
     calls: int = 0
+    stream: asyncio.Queue[dict[str, Any] | None] | None = None
+    """The open GET stream's outbox, if the client keeps one open; None ends the stream."""
+
+    def open_stream(self) -> asyncio.Queue[dict[str, Any] | None] | None:
+        """A new outbox for a GET stream, or None when one is already open (one stream per session)."""
+        if self.stream is not None:
+            return None
+        self.stream = asyncio.Queue()
+        return self.stream
+
+    def notify(self, message: dict[str, Any]) -> None:
+        """Queue a server-to-client message on the GET stream; dropped when no stream is open or it is full."""
+        if self.stream is not None and self.stream.qsize() < STREAM_BACKLOG:
+            self.stream.put_nowait(message)
+
+    def close_stream(self) -> None:
+        if self.stream is not None:
+            stream, self.stream = self.stream, None
+            stream.put_nowait(None)
 
     def view(self, wall_now: float, monotonic_now: float) -> SessionView:
         return SessionView(

@@ -85,6 +85,33 @@ class CallView:
 
 
 @dataclass(frozen=True, slots=True)
+class LogLineView:
+    """One gateway log line; `seq` grows by one per line so readers can ask for what is new."""
+
+    seq: int
+    created: float
+    level: str
+    logger: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadView:
+    """The outcome of one config reload: what changed, or every error that kept the old config."""
+
+    at: float
+    ok: bool
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    restarted: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    """Changed settings that need a process restart to take effect (host, port, logging, mcp.session)."""
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class GatewaySnapshot:
     version: int
     listen_url: str
@@ -95,6 +122,7 @@ class GatewaySnapshot:
     sessions: tuple[SessionView, ...]
     calls: tuple[CallView, ...]
     """Newest first, bounded."""
+    last_reload: ReloadView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +146,13 @@ class GatewayView(Protocol):
     async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult: ...
 
     async def reconnect(self, upstream: str) -> None: ...
+
+    async def reload(self) -> ReloadView:
+        """Re-read the config file and apply it; a bad file leaves the running config in place."""
+        ...
+
+    async def end_session(self, session_id: str) -> bool: ...
+
+    def log_lines(self, after_seq: int = 0) -> tuple[LogLineView, ...]:
+        """Gateway log lines with `seq > after_seq`, oldest first (bounded by the log ring)."""
+        ...

@@ -60,7 +60,25 @@ class AdminEndpoints:
     async def health(self, request: Request) -> Response:
         return JSONResponse(health_document(self.gateway))
 
+    async def reload(self, request: Request) -> Response:
+        """POST /-/reload: the reference's summary of counts (plus names), or 400 with every error."""
+        outcome = await self.gateway.reload()
+        if not outcome.ok:
+            return Response("\n".join(outcome.errors) + "\n", status_code=400, media_type="text/plain")
+        groups = {
+            "added": outcome.added,
+            "removed": outcome.removed,
+            "restarted": outcome.restarted,
+            "updated": outcome.updated,
+            "unchanged": outcome.unchanged,
+        }
+        summary: dict[str, Any] = {key: len(names) for key, names in groups.items()}
+        summary["upstreams"] = {key: list(names) for key, names in groups.items()}
+        summary["ignored"] = list(outcome.ignored)
+        return JSONResponse(summary)
+
     async def metrics(self, request: Request) -> Response:
+
         if not self.gateway.config.metrics.enabled:
             return Response("metrics disabled\n", status_code=404, media_type="text/plain")
         return Response(self.gateway.metrics.render(), media_type=CONTENT_TYPE)

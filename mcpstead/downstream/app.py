@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,35 +24,50 @@ class GuardMiddleware:
     def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
         self.app = app
         self.gateway = gateway
-        mcp = gateway.config.mcp
-        self.guard = RequestGuard(gateway.config.host, mcp.allowed_hosts, mcp.allowed_origins)
+        self._guard_config: object = None
+        self.guard = self._current_guard()
+
+    def _current_guard(self) -> RequestGuard:
+        """The guard for the running config (rebuilt after a reload changed it)."""
+        config = self.gateway.config
+        if config is not self._guard_config:
+            self._guard_config = config
+            self.guard = RequestGuard(config.host, config.mcp.allowed_hosts, config.mcp.allowed_origins)
+        return self.guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        if not self.guard.host_allowed(headers.get("host")):
-            response = http_error(
-                403, jsonrpc.INVALID_REQUEST, f"Forbidden: invalid Host header '{headers.get('host')}'"
-            )
-        elif not self.guard.origin_allowed(headers.get("origin")):
-            response = http_error(
+        guard = self._current_guard()
+        response = self._refusal(guard, headers, scope["path"])
+        if response is None:
+            await self.app(scope, receive, send)
+        else:
+            await response(scope, receive, send)
+
+    def _refusal(self, guard: RequestGuard, headers: dict[str, str], path: str) -> Response | None:
+        if not guard.host_allowed(headers.get("host")):
+            return http_error(403, jsonrpc.INVALID_REQUEST, f"Forbidden: invalid Host header '{headers.get('host')}'")
+        if not guard.origin_allowed(headers.get("origin")):
+            return http_error(
                 403, jsonrpc.INVALID_REQUEST, f"Forbidden: invalid Origin header '{headers.get('origin')}'"
             )
-        elif scope["path"] not in OPEN_PATHS and auth_failure(self.gateway.config, headers.get("authorization")):
-            if scope["path"] == "/mcp":
-                self.gateway.metrics.mcp_requests.labels("unknown", "error").inc()
-            response = http_error(
-                401,
-                jsonrpc.INVALID_REQUEST,
-                "Unauthorized: send 'Authorization: Bearer <token>'",
-                headers={"www-authenticate": "Bearer"},
-            )
-        else:
-            await self.app(scope, receive, send)
-            return
-        await response(scope, receive, send)
+        if path in OPEN_PATHS or self.gateway.config.mcp.auth.mode != "bearer":
+            return None
+        failure = auth_failure(self.gateway.config, headers.get("authorization"))
+        self.gateway.metrics.auth(failure)
+        if failure is None:
+            return None
+        if path == "/mcp":
+            self.gateway.metrics.request("unknown", False)
+        return http_error(
+            401,
+            jsonrpc.INVALID_REQUEST,
+            "Unauthorized: send 'Authorization: Bearer <token>'",
+            headers={"www-authenticate": "Bearer"},
+        )
 
 
 def create_app(gateway: Gateway) -> ASGIApp:
@@ -64,6 +80,7 @@ def create_app(gateway: Gateway) -> ASGIApp:
             Route("/mcp", mcp.delete, methods=["DELETE"]),
             Route("/health", admin.health, methods=["GET"]),
             Route("/metrics", admin.metrics, methods=["GET"]),
+            Route("/-/reload", admin.reload, methods=["POST"]),
         ]
     )
     return GuardMiddleware(app, gateway)

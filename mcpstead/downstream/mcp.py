@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from mcpstead import jsonrpc
 from mcpstead.dispatch import dispatch, initialize_result
@@ -22,6 +23,30 @@ from mcpstead.sessions import DownstreamSession
 SESSION_HEADER = "mcp-session-id"
 VERSION_HEADER = "mcp-protocol-version"
 SSE_HEADERS = {"cache-control": "no-cache, no-transform", "x-accel-buffering": "no"}
+
+
+KEEPALIVE_SECONDS = 15.0
+
+
+async def _stream_events(
+    session: DownstreamSession, outbox: asyncio.Queue[dict[str, Any] | None]
+) -> AsyncIterator[bytes]:
+    """SSE events from the session's outbox until the session (or the gateway) ends it."""
+    try:
+        yield b": stream open\n\n"
+        while True:
+            try:
+                async with asyncio.timeout(KEEPALIVE_SECONDS):
+                    message = await outbox.get()
+            except TimeoutError:
+                yield b": keepalive\n\n"
+                continue
+            if message is None:
+                return
+            yield b"event: message\ndata: " + jsonrpc.encode(message) + b"\n\n"
+    finally:
+        if session.stream is outbox:
+            session.stream = None
 
 
 class BodyTooLarge(Exception):
@@ -116,14 +141,14 @@ class McpEndpoint:
         try:
             message = json.loads(body)
         except ValueError as exc:
-            gateway.metrics.mcp_requests.labels("invalid", "error").inc()
+            gateway.metrics.request("invalid", False)
             return http_error(400, jsonrpc.PARSE_ERROR, f"Parse error: {exc}")
 
         if isinstance(message, list):
             return await self._batch(request, message, framing)
         problem = jsonrpc.validation_error(message)
         if problem is not None:
-            gateway.metrics.mcp_requests.labels("invalid", "error").inc()
+            gateway.metrics.request("invalid", False)
             return http_error(400, jsonrpc.INVALID_REQUEST, f"Invalid Request: {problem}")
         if message.get("method") == "initialize":
             return self._initialize(request, message, framing)
@@ -143,16 +168,16 @@ class McpEndpoint:
         if not gateway.accepting_sessions:
             return Response("gateway shutting down", status_code=503, media_type="text/plain")
         if "id" not in message:
-            gateway.metrics.mcp_requests.labels("initialize", "error").inc()
+            gateway.metrics.request("initialize", False)
             return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: initialize must be a request with an id")
         existing = request.headers.get(SESSION_HEADER)
         if existing and gateway.sessions.get(existing.strip()) is not None:
-            gateway.metrics.mcp_requests.labels("initialize", "error").inc()
+            gateway.metrics.request("initialize", False)
             return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: this session is already initialized")
         params: dict[str, Any] = message["params"] if isinstance(message.get("params"), dict) else {}
         version = negotiate_version(params.get("protocolVersion"))
         session = gateway.open_session(version, params.get("clientInfo"))
-        gateway.metrics.mcp_requests.labels("initialize", "success").inc()
+        gateway.metrics.request("initialize", True)
         answer = jsonrpc.result_response(message["id"], initialize_result(version))
         return rpc_response(answer, framing, {"mcp-session-id": session.session_id})
 
@@ -217,17 +242,28 @@ class McpEndpoint:
         return rpc_response(answers, framing)
 
     async def get(self, request: Request) -> Response:
-        self.gateway.metrics.mcp_requests.labels("listen", "error").inc()
-        return Response(
-            "server notifications are not implemented",
-            status_code=405,
-            media_type="text/plain",
-            headers={"allow": "POST, DELETE"},
-        )
+        """The standalone server-to-client stream: tools/list_changed and keep-alive comments."""
+        metrics = self.gateway.metrics
+        if negotiate_framing(request.headers.get("accept")) != "sse" and "text/event-stream" not in (
+            request.headers.get("accept") or ""
+        ):
+            metrics.request("listen", False)
+            return http_error(406, jsonrpc.INVALID_REQUEST, "Not Acceptable: GET needs Accept: text/event-stream")
+        session_or_error = self._session(request)
+        if isinstance(session_or_error, Response):
+            metrics.request("listen", False)
+            return session_or_error
+        session = session_or_error
+        outbox = session.open_stream()
+        if outbox is None:
+            metrics.request("listen", False)
+            return http_error(409, jsonrpc.INVALID_REQUEST, "Conflict: this session already has a GET stream open")
+        metrics.request("listen", True)
+        return StreamingResponse(_stream_events(session, outbox), media_type="text/event-stream", headers=SSE_HEADERS)
 
     async def delete(self, request: Request) -> Response:
         session_or_error = self._session(request)
         if isinstance(session_or_error, Response):
             return session_or_error
-        self.gateway.end_session(session_or_error.session_id)
+        self.gateway.close_session(session_or_error.session_id, "client_delete")
         return Response(status_code=204)

@@ -13,6 +13,9 @@ from mcpstead.errors import UpstreamError
 from mcpstead.protocol import LATEST_VERSION
 
 NotificationHandler = Callable[[dict[str, Any]], None]
+ByteCounter = Callable[[str, int], None]
+"""Told the size of every message sent ("sent") and received ("received"), for the bytes metric."""
+
 CLIENT_INFO = {"name": "mcpstead", "version": __version__}
 MAX_TOOL_PAGES = 1000
 """A bound on tools/list pages, so an upstream that repeats a cursor cannot loop the gateway forever."""

@@ -23,7 +23,13 @@ from mcpstead import __version__, jsonrpc
 from mcpstead.config import DEFAULT_ACCEPT, ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
 from mcpstead.jsonrpc import SESSION_NOT_FOUND
-from mcpstead.upstream.base import NotificationHandler, initialize, next_request_id, reply_to_server_request
+from mcpstead.upstream.base import (
+    ByteCounter,
+    NotificationHandler,
+    initialize,
+    next_request_id,
+    reply_to_server_request,
+)
 from mcpstead.upstream.pending import unwrap
 
 log = logging.getLogger("mcpstead.upstream")
@@ -100,9 +106,11 @@ class StreamableHttpConnection:
         config: ServerConfig,
         on_notification: NotificationHandler,
         on_session_reset: Callable[[str], None] = lambda reason: None,
+        count_bytes: ByteCounter = lambda direction, size: None,
     ) -> None:
         assert config.url is not None
         self._config = config
+        self._count_bytes = count_bytes
         self._on_session_reset = on_session_reset
         self._reset_lock = asyncio.Lock()
         self._name = config.name
@@ -175,7 +183,9 @@ class StreamableHttpConnection:
         client = self._client
         if client is None:
             raise UpstreamError(self._name, f"upstream '{self._name}' is not open")
-        request = client.build_request("POST", self._url, content=jsonrpc.encode(message), headers=self._headers())
+        content = jsonrpc.encode(message)
+        self._count_bytes("sent", len(content))
+        request = client.build_request("POST", self._url, content=content, headers=self._headers())
         try:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -204,6 +214,7 @@ class StreamableHttpConnection:
         if "text/event-stream" in content_type:
             return await self._read_sse(response, expect_id)
         body = await response.aread()
+        self._count_bytes("received", len(body))
         if not body.strip():
             return None
         if expect_id is None:
@@ -230,6 +241,7 @@ class StreamableHttpConnection:
         try:
             async for event in EventSource(response).aiter_sse():
                 kind = "message" if normalize else (event.event or "message")
+                self._count_bytes("received", len(event.data))
                 data = event.data.strip()
                 if not data or data == "[DONE]" or kind in IGNORED_SSE_EVENTS:
                     continue

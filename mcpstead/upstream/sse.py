@@ -17,15 +17,21 @@ from httpx_sse import EventSource, SSEError
 from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
-from mcpstead.upstream.base import NotificationHandler, next_request_id, reply_to_server_request
+from mcpstead.upstream.base import ByteCounter, NotificationHandler, next_request_id, reply_to_server_request
 from mcpstead.upstream.http import ERROR_BODY_CHARS, IGNORED_SSE_EVENTS, build_client, describe_http_error
 from mcpstead.upstream.pending import PendingRequests
 
 
 class SseConnection:
-    def __init__(self, config: ServerConfig, on_notification: NotificationHandler) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        on_notification: NotificationHandler,
+        count_bytes: ByteCounter = lambda direction, size: None,
+    ) -> None:
         assert config.url is not None
         self._config = config
+        self._count_bytes = count_bytes
         self._name = config.name
         self._url = config.url
         self._on_notification = on_notification
@@ -88,6 +94,7 @@ class SseConnection:
         try:
             async for event in events:
                 kind = "message" if self._config.quirks.normalize_sse_events else (event.event or "message")
+                self._count_bytes("received", len(event.data))
                 data = event.data.strip()
                 if not data or kind in IGNORED_SSE_EVENTS or kind != "message":
                     continue
@@ -138,9 +145,11 @@ class SseConnection:
         client, endpoint = self._client, self._endpoint
         if client is None or endpoint is None:
             raise UpstreamDisconnectedError(self._name, self.close_reason)
+        content = jsonrpc.encode(message)
+        self._count_bytes("sent", len(content))
         try:
             response = await client.post(
-                endpoint, content=jsonrpc.encode(message), headers={"accept": "application/json, text/event-stream"}
+                endpoint, content=content, headers={"accept": "application/json, text/event-stream"}
             )
         except httpx.HTTPError as exc:
             raise describe_http_error(self._name, exc) from None

@@ -15,7 +15,7 @@ from typing import Any
 from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
-from mcpstead.upstream.base import NotificationHandler, next_request_id, reply_to_server_request
+from mcpstead.upstream.base import ByteCounter, NotificationHandler, next_request_id, reply_to_server_request
 from mcpstead.upstream.pending import PendingRequests
 
 STDERR_LINES = 200
@@ -40,8 +40,10 @@ class StdioConnection:
         on_notification: NotificationHandler,
         stderr: deque[str],
         on_stderr: Callable[[], None],
+        count_bytes: ByteCounter = lambda direction, size: None,
     ) -> None:
         self._config = config
+        self._count_bytes = count_bytes
         self._name = config.name
         self._on_notification = on_notification
         self._stderr = stderr
@@ -118,7 +120,9 @@ class StdioConnection:
             raise UpstreamDisconnectedError(self._name, self.close_reason)
         async with self._write_lock:
             try:
-                process.stdin.write(jsonrpc.encode(message) + b"\n")
+                line = jsonrpc.encode(message) + b"\n"
+                self._count_bytes("sent", len(line))
+                process.stdin.write(line)
                 await process.stdin.drain()
             except (ConnectionError, RuntimeError) as exc:
                 raise UpstreamDisconnectedError(self._name, f"cannot write to the child process: {exc}") from None
@@ -135,6 +139,7 @@ class StdioConnection:
         self._mark_closed(f"process exited with code {returncode}")
 
     def _handle_line(self, line: bytes) -> None:
+        self._count_bytes("received", len(line))
         try:
             message = json.loads(line)
         except ValueError:

@@ -19,6 +19,7 @@ from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
 from mcpstead.events import EventBus, UpstreamConnected, UpstreamDisconnected
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
+from mcpstead.metrics import UpstreamStats
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
 from mcpstead.upstream.http import StreamableHttpConnection
@@ -85,7 +86,7 @@ class UpstreamSupervisor:
         self._ready = asyncio.Event()
         self._tools_view: tuple[ToolView, ...] = ()
         self._ping_supported = True
-        self.session_resets: dict[str, int] = {}
+        self.stats = UpstreamStats()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -103,6 +104,15 @@ class UpstreamSupervisor:
                 await task
         await self._drop_connection()
         self._set_status("stopped")
+
+    def update_config(self, config: ServerConfig) -> None:
+        """Soft settings changed (timeouts, reconnect, tools ttl, quirks): apply them without reconnecting."""
+        self.config = config
+        if self.status == "failed":
+            self.reconnect()
+        else:
+            self.check_soon()
+        self._on_change()
 
     def reconnect(self) -> None:
         """Drop the connection and connect again now, even from `failed`."""
@@ -144,13 +154,17 @@ class UpstreamSupervisor:
                 await self._connect()
             except UpstreamError as exc:
                 failures += 1
+                self.stats.reconnect_attempts["error"] += 1
                 await self._after_failure(str(exc), failures)
                 continue
             except Exception as exc:  # a bug or an unexpected library error must not kill the supervisor
                 log.exception("upstream %s: unexpected error while connecting", self.name)
                 failures += 1
+                self.stats.reconnect_attempts["error"] += 1
                 await self._after_failure(f"upstream '{self.name}' unexpected error: {exc!r}", failures)
                 continue
+            if failures:
+                self.stats.reconnect_attempts["success"] += 1
             failures = 0
             self._announce_ready()
             error = await self._stay_healthy()
@@ -181,7 +195,15 @@ class UpstreamSupervisor:
         self._connection = connection
         try:
             await connection.open()
-            self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
+            started = self._clock.monotonic()
+            try:
+                self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
+            except UpstreamError:
+                self.stats.initialize["error"] += 1
+                raise
+            finally:
+                self.stats.initialize_duration.observe(self._clock.monotonic() - started)
+            self.stats.initialize["success"] += 1
             await self._refresh_tools(connection)
         except UpstreamError:
             if self._detects:
@@ -191,18 +213,30 @@ class UpstreamSupervisor:
 
     def _new_connection(self, transport: TransportKind) -> Connection:
         if transport == "stdio":
-            return StdioConnection(self.config, self._on_notification, self.stderr, self._on_change)
+            return StdioConnection(
+                self.config, self._on_notification, self.stderr, self._on_change, self.stats.count_bytes
+            )
         if transport == "sse":
-            return SseConnection(self.config, self._on_notification)
-        return StreamableHttpConnection(self.config, self._on_notification, self._count_session_reset)
+            return SseConnection(self.config, self._on_notification, self.stats.count_bytes)
+        return StreamableHttpConnection(
+            self.config, self._on_notification, self._count_session_reset, self.stats.count_bytes
+        )
 
     def _count_session_reset(self, reason: str) -> None:
-        self.session_resets[reason] = self.session_resets.get(reason, 0) + 1
+        self.stats.session_resets[reason] = self.stats.session_resets.get(reason, 0) + 1
         self._on_change()
 
     async def _refresh_tools(self, connection: Connection) -> None:
-        tools = tuple(await list_all_tools(connection, self.name, self.config.timeout_seconds))
-        self.last_seen = self._clock.wall()
+        started = self._clock.monotonic()
+        try:
+            tools = tuple(await list_all_tools(connection, self.name, self.config.timeout_seconds))
+        except UpstreamError:
+            self.stats.tools_refresh["error"] += 1
+            raise
+        finally:
+            self.stats.tools_refresh_duration.observe(self._clock.monotonic() - started)
+        self.stats.tools_refresh["success"] += 1
+        self.last_seen = self.stats.tools_last_refresh = self._clock.wall()
         if tools != self.raw_tools:
             self.raw_tools = tools
             self._on_tools_changed()
@@ -247,7 +281,9 @@ class UpstreamSupervisor:
                 else:
                     await self._ping(connection)
             except UpstreamError as exc:
+                self.stats.health_checks["failure"] += 1
                 return str(exc)
+            self.stats.health_checks["success"] += 1
 
     async def _ping(self, connection: Connection) -> None:
         """`ping`, or `tools/list` for servers that don't implement ping (the fallback is remembered)."""
@@ -293,11 +329,17 @@ class UpstreamSupervisor:
             return
         delay = backoff_delay(failures, self.config.reconnect.backoff_base_ms, self.config.reconnect.backoff_max_ms)
         self.next_retry_at = self._clock.wall() + delay
+        self.stats.current_backoff = delay
         self._set_status("backoff")
         self._check_now.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
-                await self._restart.wait()
+        started = self._clock.monotonic()
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._restart.wait()
+        finally:
+            self.stats.backoff_seconds_total += self._clock.monotonic() - started
+            self.stats.current_backoff = 0.0
 
     async def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
@@ -336,5 +378,5 @@ class UpstreamSupervisor:
             calls=self.calls,
             errors=self.errors,
             stderr_tail=tuple(self.stderr),
-            session_resets=dict(self.session_resets),
+            session_resets=dict(self.stats.session_resets),
         )

@@ -35,7 +35,7 @@ async def test_initialize_answers_with_a_fresh_session(h: Any) -> None:
     result = answer["result"]
     assert result["protocolVersion"] == "2025-11-25"
     assert result["serverInfo"]["name"] == "mcpstead"
-    assert result["capabilities"] == {"tools": {"listChanged": False}}
+    assert result["capabilities"] == {"tools": {"listChanged": True}}
     session = h.gateway.sessions.get(session_id)
     assert session is not None
     assert (session.client_name, session.client_version) == ("pytest", "1.0")

@@ -119,11 +119,16 @@ async def test_shape_is_checked_before_the_session(h: Any) -> None:
     h.http_error(response, 400, INVALID_REQUEST, "Invalid Request: method is required")
 
 
-async def test_get_is_405(h: Any) -> None:
+async def test_get_stream_needs_a_session(h: Any) -> None:
     response = await h.request("GET", "/mcp", headers={"accept": "text/event-stream"})
-    assert response.status_code == 405
-    assert response.headers["allow"] == "POST, DELETE"
-    assert response.text == "server notifications are not implemented"
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("Bad Request: missing Mcp-Session-Id")
+
+
+async def test_get_stream_needs_event_stream_accept(h: Any) -> None:
+    response = await h.request("GET", "/mcp", headers={"accept": "application/json"})
+    assert response.status_code == 406
+    assert response.json()["error"]["message"] == "Not Acceptable: GET needs Accept: text/event-stream"
 
 
 async def test_other_methods_are_405(h: Any) -> None:

@@ -72,6 +72,6 @@ def test_bad_cursor_through_list_tools() -> None:
 def test_initialize_result() -> None:
     result = initialize_result("2025-06-18")
     assert result["protocolVersion"] == "2025-06-18"
-    assert result["capabilities"] == {"tools": {"listChanged": False}}
+    assert result["capabilities"] == {"tools": {"listChanged": True}}
     assert result["serverInfo"]["name"] == "mcpstead"
     assert isinstance(result["instructions"], str)
