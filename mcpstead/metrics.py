@@ -70,7 +70,9 @@ class UpstreamStats:
     tools_refresh_duration: Histogram = field(default_factory=Histogram)
     tools_last_refresh: float | None = None
     bytes: dict[str, int] = field(default_factory=lambda: {"sent": 0, "received": 0})
-    session_resets: dict[str, int] = field(default_factory=dict)
+    session_resets: dict[str, int] = field(
+        default_factory=lambda: {"unknown_session": 0, "expired": 0, "terminated": 0}
+    )
 
     def count_bytes(self, direction: str, size: int) -> None:
         self.bytes[direction] += size

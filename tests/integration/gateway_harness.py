@@ -22,6 +22,8 @@ class RunningGateway:
     base: str
 
     async def health(self) -> dict[str, Any]:
+        """GET /health (always open, no token needed)."""
+
         async with httpx.AsyncClient() as client:
             response = await client.get(f"{self.base}/health", timeout=5)
             return response.json()  # type: ignore[no-any-return]
@@ -46,7 +48,12 @@ class RunningGateway:
             raise AssertionError(f"/health never matched; last: {last}") from None
 
     async def session(self) -> McpSession:
+        return await self.session_with({})
+
+    async def session_with(self, headers: dict[str, str]) -> McpSession:
+        """A session whose requests all carry `headers` (e.g. Authorization)."""
         session = McpSession(self.url)
+        session.headers.update(headers)
         await session.initialize()
         return session
 

@@ -84,7 +84,7 @@ async def test_upstream_that_forgot_its_sessions_is_reinitialized_once_for_concu
         answers = await asyncio.gather(*(session.call_tool("sdk__add", {"a": n, "b": 1}) for n in range(5)))
         assert [a["result"]["structuredContent"] for a in answers] == [{"result": n + 1} for n in range(5)]
         health = await gateway.health()
-        assert health["servers"][0]["session_resets"] == {"unknown_session": 1}
+        assert health["servers"][0]["session_resets"] == {"unknown_session": 1, "expired": 0, "terminated": 0}
         assert health["servers"][0]["connected"] is True
 
 
