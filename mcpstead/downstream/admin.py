@@ -19,10 +19,15 @@ def health_document(gateway: Gateway) -> dict[str, Any]:
     """The reference's /health shape, plus transport, state and supervision details. Never a secret."""
     now = gateway.clock.wall()
     upstreams = gateway.upstream_views()
+    reload = gateway.last_reload
     return {
         "status": "ok" if all(u.connected for u in upstreams) else "degraded",
         "uptime_seconds": round(gateway.clock.monotonic() - gateway.started_monotonic, 6),
         "servers": [_server(upstream, gateway, now) for upstream in upstreams],
+        "sessions": len(gateway.sessions),
+        "last_reload": None
+        if reload is None
+        else {"at": reload.at, "ok": reload.ok, "errors": list(reload.errors), "ignored": list(reload.ignored)},
     }
 
 
