@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
-from httpx_sse import EventSource, SSEError
+from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from mcpstead import __version__, jsonrpc
 from mcpstead.config import DEFAULT_ACCEPT, ServerConfig
@@ -240,22 +240,9 @@ class StreamableHttpConnection:
         normalize = self._config.quirks.normalize_sse_events
         try:
             async for event in EventSource(response).aiter_sse():
-                kind = "message" if normalize else (event.event or "message")
                 self._count_bytes("received", len(event.data))
-                data = event.data.strip()
-                if not data or data == "[DONE]" or kind in IGNORED_SSE_EVENTS:
-                    continue
-                if kind == "error":
-                    raise UpstreamError(
-                        self._name, f"upstream '{self._name}' SSE error event: {data[:ERROR_BODY_CHARS]}"
-                    )
-                try:
-                    message = json.loads(data)
-                except ValueError:
-                    raise UpstreamError(
-                        self._name, f"upstream '{self._name}' SSE message data is not valid JSON"
-                    ) from None
-                if not isinstance(message, dict):
+                message = sse_message(self._name, event, normalize)
+                if message is None:
                     continue
                 if jsonrpc.is_response(message) and message.get("id") == expect_id:
                     return message
@@ -285,6 +272,30 @@ class StreamableHttpConnection:
         await client.aclose()
         self.close_reason = self.close_reason or "closed by the gateway"
         self.closed.set()
+
+
+def sse_message(upstream: str, event: ServerSentEvent, normalize: bool) -> dict[str, Any] | None:
+    """The JSON-RPC message an SSE event carries, or None for events to skip.
+
+    JSON-RPC rides on `message` events (the default type). Keep-alive events are skipped, an `error` event
+    is an error, and other event names are skipped unless `normalize_sse_events` says to ignore names (for
+    servers that put messages in events of their own naming).
+    """
+    kind = event.event or "message"
+    data = event.data.strip()
+    if not data or data == "[DONE]" or kind in IGNORED_SSE_EVENTS:
+        return None
+    if kind == "error" and not normalize:
+        raise UpstreamError(upstream, f"upstream '{upstream}' SSE error event: {data[:ERROR_BODY_CHARS]}")
+    if kind != "message" and not normalize:
+        return None
+    try:
+        message = json.loads(data)
+    except ValueError:
+        if kind != "message":
+            return None
+        raise UpstreamError(upstream, f"upstream '{upstream}' SSE message data is not valid JSON") from None
+    return message if isinstance(message, dict) else None
 
 
 def session_reset_reason(exc: UpstreamError) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import logging
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -18,8 +18,10 @@ from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.upstream.base import ByteCounter, NotificationHandler, next_request_id, reply_to_server_request
-from mcpstead.upstream.http import ERROR_BODY_CHARS, IGNORED_SSE_EVENTS, build_client, describe_http_error
+from mcpstead.upstream.http import ERROR_BODY_CHARS, build_client, describe_http_error, sse_message
 from mcpstead.upstream.pending import PendingRequests
+
+log = logging.getLogger("mcpstead.upstream")
 
 
 class SseConnection:
@@ -93,16 +95,13 @@ class SseConnection:
         reason = "SSE stream ended"
         try:
             async for event in events:
-                kind = "message" if self._config.quirks.normalize_sse_events else (event.event or "message")
                 self._count_bytes("received", len(event.data))
-                data = event.data.strip()
-                if not data or kind in IGNORED_SSE_EVENTS or kind != "message":
-                    continue
                 try:
-                    message = json.loads(data)
-                except ValueError:
+                    message = sse_message(self._name, event, self._config.quirks.normalize_sse_events)
+                except UpstreamError as exc:  # one bad event must not end the session's stream
+                    log.warning("%s", exc)
                     continue
-                if not isinstance(message, dict):
+                if message is None:
                     continue
                 if jsonrpc.is_response(message):
                     self._pending.resolve(message)
