@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -14,16 +17,20 @@ from mcpstead.downstream.mcp import McpEndpoint, http_error
 from mcpstead.downstream.security import RequestGuard
 from mcpstead.gateway import Gateway
 
+log = logging.getLogger("mcpstead.downstream")
 OPEN_PATHS = frozenset({"/health", "/metrics"})
 """Monitoring stays open in bearer mode, as in the reference."""
 
 
-class GuardMiddleware:
-    """403 for a foreign Origin or (bound to loopback) a foreign Host; 401 without the bearer token."""
+class GatewayApp:
+    """The ASGI entry point: 403 for a foreign Origin or (bound to loopback) a foreign Host, 401 without the
+    bearer token; then POST /mcp goes straight to its handler (the hot path skips Starlette's routing and
+    middleware stack) and everything else to the Starlette app."""
 
-    def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
+    def __init__(self, app: ASGIApp, gateway: Gateway, mcp: McpEndpoint) -> None:
         self.app = app
         self.gateway = gateway
+        self.mcp = mcp
         self._guard_config: object = None
         self.guard = self._current_guard()
 
@@ -42,6 +49,12 @@ class GuardMiddleware:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         guard = self._current_guard()
         response = self._refusal(guard, headers, scope["path"])
+        if response is None and scope["path"] == "/mcp" and scope["method"] == "POST":
+            try:
+                response = await self.mcp.post(Request(scope, receive))
+            except Exception:
+                log.exception("unexpected error handling POST /mcp")
+                response = http_error(500, jsonrpc.INTERNAL_ERROR, "Internal error (see the gateway's log)")
         if response is None:
             await self.app(scope, receive, send)
         else:
@@ -83,4 +96,4 @@ def create_app(gateway: Gateway) -> ASGIApp:
             Route("/-/reload", admin.reload, methods=["POST"]),
         ]
     )
-    return GuardMiddleware(app, gateway)
+    return GatewayApp(app, gateway, mcp)

@@ -11,17 +11,62 @@ import logging
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from httpx_sse import EventSource, SSEError
 
 from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.upstream.base import ByteCounter, NotificationHandler, next_request_id, reply_to_server_request
-from mcpstead.upstream.http import ERROR_BODY_CHARS, build_client, describe_http_error, sse_message
 from mcpstead.upstream.pending import PendingRequests
+from mcpstead.upstream.wire import ERROR_BODY_CHARS, default_headers, first_line, is_refused, sse_message
 
 log = logging.getLogger("mcpstead.upstream")
+
+
+def build_client(config: ServerConfig, accept: str | None = None) -> httpx.AsyncClient:
+    """The legacy transport keeps httpx (with httpx-sse for the long-lived stream) on the aiohttp transport.
+
+    Default headers first; configured headers replace a default of the same name instead of adding to it.
+    """
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(verify=not config.tls_skip_verify, trust_env=False),
+        timeout=httpx.Timeout(config.timeout_seconds, connect=min(10.0, config.timeout_seconds)),
+        headers=default_headers(config, accept),
+    )
+
+
+def describe_http_error(upstream: str, exc: httpx.HTTPError) -> UpstreamError:
+    """A transport failure as an UpstreamError with a short human cause ('connection refused').
+
+    The aiohttp transport reports a refused connection as httpx.ConnectTimeout, so the cause chain is
+    inspected before the exception's class is believed.
+    """
+    cause = _root_cause(exc)
+    if is_refused(cause):
+        return UpstreamError(upstream, f"upstream '{upstream}' request failed: connection refused")
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return UpstreamError(upstream, f"upstream '{upstream}' request failed: cannot connect ({cause.os_error})")
+    if isinstance(exc, httpx.TimeoutException):
+        return UpstreamError(upstream, f"upstream '{upstream}' timed out: {first_line(exc)}", reason="upstream_timeout")
+    return UpstreamError(upstream, f"upstream '{upstream}' request failed: {first_line(exc)}")
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception, or the first aiohttp connector error on the way there."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            refused = exc.os_error
+            return refused if isinstance(refused, ConnectionRefusedError) else exc
+        inner = exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    return exc
 
 
 class SseConnection:
@@ -97,7 +142,9 @@ class SseConnection:
             async for event in events:
                 self._count_bytes("received", len(event.data))
                 try:
-                    message = sse_message(self._name, event, self._config.quirks.normalize_sse_events)
+                    message = sse_message(
+                        self._name, event.event or "message", event.data, self._config.quirks.normalize_sse_events
+                    )
                 except UpstreamError as exc:  # one bad event must not end the session's stream
                     log.warning("%s", exc)
                     continue

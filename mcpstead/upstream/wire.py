@@ -1,0 +1,113 @@
+"""Pieces both HTTP upstream transports share: reading SSE, recognising a lost session, naming causes."""
+
+from __future__ import annotations
+
+import errno
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from mcpstead import __version__
+from mcpstead.config import DEFAULT_ACCEPT, ServerConfig
+from mcpstead.errors import UpstreamError, UpstreamRpcError
+from mcpstead.jsonrpc import SESSION_NOT_FOUND
+
+ERROR_BODY_CHARS = 512
+IGNORED_SSE_EVENTS = frozenset({"ping", "keepalive", "heartbeat"})
+MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024
+"""One SSE event may carry a large tool result (base64 images); past this the stream is refused."""
+
+
+def default_headers(config: ServerConfig, accept: str | None = None) -> dict[str, str]:
+    """Request headers for an upstream, lower-cased: defaults first, and configured headers replace a
+    default of the same name instead of adding a second one."""
+    headers = {
+        "content-type": "application/json",
+        "accept": accept or config.quirks.inject_accept_header or DEFAULT_ACCEPT,
+        "user-agent": f"mcpstead/{__version__}",
+    }
+    token = config.auth.token
+    if token is not None:
+        headers["authorization"] = f"Bearer {token.reveal()}"
+    for name, value in config.headers.items():
+        headers[name.lower()] = value
+    return headers
+
+
+async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, str]]:
+    """(event type, data) for each complete event in an SSE byte stream, per the WHATWG rules we need:
+    `:` comments ignored, one optional space after the colon, data lines joined with newlines."""
+    buffer = b""
+    kind = ""
+    data: list[str] = []
+    async for chunk in chunks:
+        buffer += chunk
+        if len(buffer) > MAX_SSE_EVENT_BYTES:
+            raise ValueError(f"an SSE event is larger than {MAX_SSE_EVENT_BYTES} bytes")
+        *lines, buffer = buffer.split(b"\n")
+        for raw in lines:
+            line = raw.rstrip(b"\r").decode(errors="replace")
+            if not line:
+                if data:
+                    yield kind or "message", "\n".join(data)
+                kind, data = "", []
+                continue
+            if line.startswith(":"):
+                continue
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                kind = value
+            elif field == "data":
+                data.append(value)
+
+
+def sse_message(upstream: str, kind: str, data: str, normalize: bool) -> dict[str, Any] | None:
+    """The JSON-RPC message an SSE event carries, or None for events to skip.
+
+    JSON-RPC rides on `message` events (the default type). Keep-alive events are skipped, an `error` event
+    is an error, and other event names are skipped unless `normalize_sse_events` says to ignore names (for
+    servers that put messages in events of their own naming).
+    """
+    data = data.strip()
+    if not data or data == "[DONE]" or kind in IGNORED_SSE_EVENTS:
+        return None
+    if kind == "error" and not normalize:
+        raise UpstreamError(upstream, f"upstream '{upstream}' SSE error event: {data[:ERROR_BODY_CHARS]}")
+    if kind != "message" and not normalize:
+        return None
+    try:
+        message = json.loads(data)
+    except ValueError:
+        if kind != "message":
+            return None
+        raise UpstreamError(upstream, f"upstream '{upstream}' SSE message data is not valid JSON") from None
+    return message if isinstance(message, dict) else None
+
+
+def session_reset_reason(exc: UpstreamError) -> str | None:
+    """Whether an upstream error means "your session is gone", and why (the reference's three reasons)."""
+    text = str(exc).lower()
+    if isinstance(exc, UpstreamRpcError):
+        if exc.error.get("code") != SESSION_NOT_FOUND:
+            return None
+    elif exc.status not in (401, 403, 404, 410):
+        return None
+    if "session expired" in text:
+        return "expired"
+    if "session terminated" in text:
+        return "terminated"
+    if exc.status == 404 or isinstance(exc, UpstreamRpcError):
+        return "unknown_session"
+    if "unknown mcp session" in text or "session not found" in text:
+        return "unknown_session"
+    return None
+
+
+def is_refused(cause: BaseException | None) -> bool:
+    return isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]

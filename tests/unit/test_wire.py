@@ -1,0 +1,81 @@
+"""The SSE reader and the other pieces both HTTP upstream transports share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from mcpstead.errors import UpstreamError, UpstreamRpcError
+from mcpstead.upstream import wire
+from mcpstead.upstream.wire import session_reset_reason, sse_events, sse_message
+
+
+async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def events(*parts: bytes) -> list[tuple[str, str]]:
+    return [event async for event in sse_events(chunks(*parts))]
+
+
+async def test_events_survive_any_chunk_boundary() -> None:
+    stream = b'event: message\r\ndata: {"a":\r\ndata: 1}\r\n\r\n: keepalive\n\ndata: two\n\n'
+    expected = [("message", '{"a":\n1}'), ("message", "two")]
+    for cut in range(1, len(stream)):
+        assert await events(stream[:cut], stream[cut:]) == expected
+    assert await events(*(bytes([b]) for b in stream)) == expected
+
+
+async def test_event_names_comments_and_unterminated_tail() -> None:
+    stream = b"event: endpoint\ndata:/messages?s=1\n\n:comment\nevent: ping\ndata: x\n\ndata: cut off"
+    assert await events(stream) == [("endpoint", "/messages?s=1"), ("ping", "x")]
+
+
+async def test_an_oversized_event_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wire, "MAX_SSE_EVENT_BYTES", 10)
+    with pytest.raises(ValueError, match="larger than 10 bytes"):
+        await events(b"data: " + b"x" * 20)
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "normalize", "expected"),
+    [
+        ("message", '{"jsonrpc":"2.0","id":1,"result":{}}', False, {"jsonrpc": "2.0", "id": 1, "result": {}}),
+        ("ping", "{}", False, None),
+        ("message", "  ", False, None),
+        ("message", "[DONE]", False, None),
+        ("result", '{"id":1}', False, None),
+        ("result", '{"id":1}', True, {"id": 1}),
+        ("result", "not json", True, None),
+        ("message", "[1, 2]", False, None),
+    ],
+)
+def test_sse_message(kind: str, data: str, normalize: bool, expected: object) -> None:
+    assert sse_message("up", kind, data, normalize) == expected
+
+
+def test_sse_message_errors() -> None:
+    with pytest.raises(UpstreamError, match="SSE error event: boom"):
+        sse_message("up", "error", "boom", False)
+    with pytest.raises(UpstreamError, match="SSE message data is not valid JSON"):
+        sse_message("up", "message", "{nope", False)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (UpstreamError("u", "upstream 'u' HTTP 404: nothing here", status=404), "unknown_session"),
+        (UpstreamError("u", "upstream 'u' HTTP 401: session expired", status=401), "expired"),
+        (UpstreamError("u", "upstream 'u' HTTP 403: Session terminated", status=403), "terminated"),
+        (UpstreamError("u", "upstream 'u' HTTP 410: unknown MCP session", status=410), "unknown_session"),
+        (UpstreamError("u", "upstream 'u' HTTP 401: bad token", status=401), None),
+        (UpstreamError("u", "upstream 'u' HTTP 500: session expired", status=500), None),
+        (UpstreamRpcError("u", {"code": -32001, "message": "Session not found"}), "unknown_session"),
+        (UpstreamRpcError("u", {"code": -32001, "message": "session expired"}), "expired"),
+        (UpstreamRpcError("u", {"code": -32602, "message": "session expired"}), None),
+    ],
+)
+def test_session_reset_reason(error: UpstreamError, expected: str | None) -> None:
+    assert session_reset_reason(error) == expected
