@@ -10,9 +10,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from watchfiles import Change, awatch
+from typing import TYPE_CHECKING, Any
 
 from mcpstead.config import load_config
 from mcpstead.config_diff import diff_configs, effective_config
@@ -85,9 +83,11 @@ async def reload_gateway(gateway: Gateway) -> ReloadView:
         return outcome
 
 
-def _config_filter(config_path: str) -> tuple[str, Callable[[Change, str], bool]]:
+def _config_filter(config_path: str) -> tuple[str, Callable[[Any, str], bool]]:
     """The directory to watch and a filter that keeps only changes to the config file itself."""
     path = os.path.realpath(config_path)
+
+    from watchfiles import Change
 
     def is_config(change: Change, changed: str) -> bool:
         return change != Change.deleted and os.path.realpath(changed) == path
@@ -97,6 +97,8 @@ def _config_filter(config_path: str) -> tuple[str, Callable[[Change, str], bool]
 
 async def watch_config(gateway: Gateway, stop: asyncio.Event) -> None:
     """Reload when the config file is saved, atomic renames included (the directory is watched)."""
+    from watchfiles import awatch  # loaded only when watching
+
     directory, is_config = _config_filter(gateway.config.path)
     async for _changes in awatch(
         directory, watch_filter=is_config, debounce=DEBOUNCE_MS, step=50, stop_event=stop, recursive=False

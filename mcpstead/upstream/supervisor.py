@@ -23,7 +23,6 @@ from mcpstead.metrics import UpstreamStats
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
 from mcpstead.upstream.http import StreamableHttpConnection
-from mcpstead.upstream.sse import SseConnection
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 
 log = logging.getLogger("mcpstead.upstream")
@@ -217,6 +216,8 @@ class UpstreamSupervisor:
                 self.config, self._on_notification, self.stderr, self._on_change, self.stats.count_bytes
             )
         if transport == "sse":
+            from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
+
             return SseConnection(self.config, self._on_notification, self.stats.count_bytes)
         return StreamableHttpConnection(
             self.config, self._on_notification, self._count_session_reset, self.stats.count_bytes
