@@ -107,3 +107,19 @@ def reply_to_server_request(message: dict[str, Any]) -> dict[str, Any]:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def request_message(method: str, params: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
+    """A JSON-RPC request with a fresh gateway-unique id, and that id."""
+    request_id = next_request_id()
+    message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
+    if params is not None:
+        message["params"] = params
+    return request_id, message
+
+
+def notification_message(method: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        message["params"] = params
+    return message

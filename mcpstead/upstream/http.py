@@ -24,8 +24,9 @@ from mcpstead.upstream.base import (
     ByteCounter,
     NotificationHandler,
     initialize,
-    next_request_id,
+    notification_message,
     reply_to_server_request,
+    request_message,
 )
 from mcpstead.upstream.pending import unwrap
 from mcpstead.upstream.wire import (
@@ -112,10 +113,7 @@ class StreamableHttpConnection:
             await initialize(self, self._name, timeout)
 
     async def _request_once(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
-        request_id = next_request_id()
-        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
-        if params is not None:
-            message["params"] = params
+        request_id, message = request_message(method, params)
         try:
             async with asyncio.timeout(timeout):
                 answer = await self._post(message, expect_id=request_id)
@@ -129,9 +127,7 @@ class StreamableHttpConnection:
         return unwrap(self._name, answer)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
-        if params is not None:
-            message["params"] = params
+        message = notification_message(method, params)
         await self._post(message, expect_id=None)
 
     def _headers(self) -> dict[str, str]:

@@ -19,7 +19,13 @@ from httpx_sse import EventSource, SSEError
 from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
-from mcpstead.upstream.base import ByteCounter, NotificationHandler, next_request_id, reply_to_server_request
+from mcpstead.upstream.base import (
+    ByteCounter,
+    NotificationHandler,
+    notification_message,
+    reply_to_server_request,
+    request_message,
+)
 from mcpstead.upstream.pending import PendingRequests
 from mcpstead.upstream.wire import ERROR_BODY_CHARS, default_headers, first_line, is_refused, sse_message
 
@@ -165,10 +171,7 @@ class SseConnection:
     async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
         if self.closed.is_set():
             raise UpstreamDisconnectedError(self._name, self.close_reason)
-        request_id = next_request_id()
-        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
-        if params is not None:
-            message["params"] = params
+        request_id, message = request_message(method, params)
         future = self._pending.expect(request_id)
         try:
             async with asyncio.timeout(timeout):
@@ -182,9 +185,7 @@ class SseConnection:
         return await self._pending.wait(request_id, future, timeout)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
-        if params is not None:
-            message["params"] = params
+        message = notification_message(method, params)
         await self._post(message)
 
     async def _post(self, message: dict[str, Any]) -> None:

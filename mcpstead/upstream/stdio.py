@@ -15,7 +15,13 @@ from typing import Any
 from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
-from mcpstead.upstream.base import ByteCounter, NotificationHandler, next_request_id, reply_to_server_request
+from mcpstead.upstream.base import (
+    ByteCounter,
+    NotificationHandler,
+    notification_message,
+    reply_to_server_request,
+    request_message,
+)
 from mcpstead.upstream.pending import PendingRequests
 
 STDERR_LINES = 200
@@ -90,10 +96,7 @@ class StdioConnection:
     async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
         if self.closed.is_set():
             raise UpstreamDisconnectedError(self._name, self.close_reason)
-        request_id = next_request_id()
-        message: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method}
-        if params is not None:
-            message["params"] = params
+        request_id, message = request_message(method, params)
         future = self._pending.expect(request_id)
         try:
             await self._write(message)
@@ -109,9 +112,7 @@ class StdioConnection:
             raise
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
-        if params is not None:
-            message["params"] = params
+        message = notification_message(method, params)
         await self._write(message)
 
     async def _write(self, message: dict[str, Any]) -> None:
