@@ -30,8 +30,11 @@ def initialize_result(protocol_version: str) -> dict[str, Any]:
     }
 
 
-async def dispatch(gateway: Gateway, session: DownstreamSession, message: dict[str, Any]) -> dict[str, Any] | None:
-    """Answer one JSON-RPC request, or return None for a notification."""
+async def dispatch(
+    gateway: Gateway, session: DownstreamSession, message: dict[str, Any], received_at: float | None = None
+) -> dict[str, Any] | None:
+    """Answer one JSON-RPC request, or return None for a notification. `received_at`: when the HTTP
+    request arrived (monotonic), for the call record's timing split."""
     method: str = message["method"]
     label = method if method in KNOWN_METHODS else "unknown"
     if "id" not in message:
@@ -46,7 +49,8 @@ async def dispatch(gateway: Gateway, session: DownstreamSession, message: dict[s
         elif method == "tools/list":
             result = list_tools(gateway, params, TOOLS_PAGE_SIZE)
         elif method == "tools/call":
-            result = await gateway.route_tool_call(params, session=session)
+            result = await gateway.route_tool_call(params, session=session, received_at=received_at)
+
         elif method == "initialize":
             raise RpcError(jsonrpc.INVALID_REQUEST, "this session is already initialized")
         else:

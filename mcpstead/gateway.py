@@ -235,11 +235,17 @@ class Gateway:
         return self.registry.tools
 
     async def route_tool_call(
-        self, params: Any, *, session: DownstreamSession | None, source: CallSource = "client"
+        self,
+        params: Any,
+        *,
+        session: DownstreamSession | None,
+        source: CallSource = "client",
+        received_at: float | None = None,
     ) -> Any:
         """Forward a tools/call to its upstream and return the upstream's result untouched.
 
-        Raises RpcError with the code and message the client should get.
+        `received_at` (monotonic) is when the HTTP request arrived, so the call record can split the
+        gateway's own time from the upstream's. Raises RpcError with the code and message the client should get.
         """
         if not isinstance(params, dict):
             raise RpcError(jsonrpc.INVALID_PARAMS, "params are required")
@@ -263,7 +269,9 @@ class Gateway:
             error, reason = str(exc), exc.reason
             raise RpcError(jsonrpc.UPSTREAM_ERROR, str(exc), {"upstream": supervisor.name}) from None
         finally:
-            elapsed = self.clock.monotonic() - started
+            now = self.clock.monotonic()
+            upstream_seconds = now - started
+            elapsed = now - (received_at if received_at is not None else started)
             tool_error = isinstance(result, dict) and result.get("isError") is True
             if tool_error and reason is None:
                 reason = "upstream_returned_error"
@@ -279,6 +287,7 @@ class Gateway:
                 reason=reason,
                 started_wall=started_wall,
                 elapsed=elapsed,
+                upstream_seconds=upstream_seconds,
             )
         return result
 
@@ -318,6 +327,7 @@ class Gateway:
         reason: str | None,
         started_wall: float,
         elapsed: float,
+        upstream_seconds: float,
     ) -> None:
         failed = error is not None
         tool_error = reason == "upstream_returned_error"
@@ -340,7 +350,7 @@ class Gateway:
             result=result,
             error=error,
             total_ms=elapsed * 1000,
-            upstream_ms=None,
+            upstream_ms=upstream_seconds * 1000,
         )
         self.bump()
 

@@ -121,6 +121,7 @@ class McpEndpoint:
 
     async def post(self, request: Request) -> Response:
         gateway = self.gateway
+        received_at = gateway.clock.monotonic()
         framing = negotiate_framing(request.headers.get("accept"))
         if framing is None:
             return http_error(
@@ -160,7 +161,8 @@ class McpEndpoint:
         if not jsonrpc.is_request(message):
             await dispatch(gateway, session, message) if "method" in message else None
             return Response(status_code=202)
-        answer = await dispatch(gateway, session, message)
+        answer = await dispatch(gateway, session, message, received_at)
+
         return rpc_response(answer, framing)
 
     def _initialize(self, request: Request, message: dict[str, Any], framing: str) -> Response:
