@@ -159,7 +159,9 @@ class McpEndpoint:
             return session_or_error
         session = session_or_error
         if not jsonrpc.is_request(message):
-            await dispatch(gateway, session, message) if "method" in message else None
+            if "method" in message:  # a notification; a client's response to us needs nothing
+                await dispatch(gateway, session, message)
+
             return Response(status_code=202)
         answer = await dispatch(gateway, session, message, received_at)
 
