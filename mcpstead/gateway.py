@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -28,7 +27,6 @@ from mcpstead.sessions import DownstreamSession, SessionStore
 from mcpstead.state import CallSource, GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 
-log = logging.getLogger("mcpstead.gateway")
 DASHBOARD_CLIENT = "dashboard"
 TOOLS_LIST_CHANGED = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
 

@@ -91,11 +91,9 @@ class GatewayMetrics:
         supervisors: Callable[[], Iterable[UpstreamSupervisor]],
         sessions_active: Callable[[], int],
         wall: Callable[[], float],
-        enabled: Callable[[], bool] = lambda: True,
     ) -> None:
         self.start_time = wall()
         self._wall = wall
-        self.enabled = enabled
         self.tool_calls: dict[tuple[str, str], ToolCallStats] = {}
         self.mcp_requests: dict[tuple[str, str], int] = {}
         self.mcp_request_duration: dict[str, Histogram] = {}
