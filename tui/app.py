@@ -1,44 +1,51 @@
-"""The dashboard App: follows the gateway through the read-model seam and forwards frames to screens."""
+"""The dashboard App: follows the gateway through the read-model seam and owns the app-wide commands."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import tzinfo
 
 from textual import on, work
 from textual.app import App
-from textual.binding import Binding
 
-from mcpstead.state import GatewayView
-from tui.messages import SnapshotChanged
-from tui.screens import DashboardScreen
+from mcpstead.state import GatewayView, ReloadView, ToolView
+from tui import formatting
+from tui.commands import DashboardCommands, PaletteCommand, dashboard_commands
+from tui.keymap import APP_BINDINGS, help_sections
+from tui.messages import LogLinesArrived, RunTool, ShowCall, SnapshotChanged
+from tui.screens import CallDetailScreen, DashboardScreen, HelpScreen, ReloadErrorsScreen, ToolRunnerScreen
+
+POLL_SECONDS = 0.25
+"""Longest wait for a change before the log ring is polled anyway."""
 
 TICK_SECONDS = 1.0
-"""Longest wait for a change; on timeout a frame is posted anyway so uptime and "ago" columns tick."""
+"""With no change, a frame is still posted this often so uptime and "ago" columns tick."""
 
 RETRY_SECONDS = 1.0
 """Pause after the view itself fails, so a broken view cannot spin the loop."""
+
+RELOAD_TIMEOUT = 60.0
+"""Longest wait for `view.reload()` before the dashboard reports it as failed."""
+
+_UNSEEN = object()
 
 
 class DashboardApp(App[None]):
     """The live dashboard.
 
-    One worker waits on `view.wait_for_change()`, posts a coalescing `SnapshotChanged`, then sleeps
-    `frame_interval`, so the UI costs the gateway at most a few snapshots a second however busy it is.
-    `clock` and `tz` are injectable so screenshots are deterministic; `stop`, when given, is an event
-    that makes the app exit when something outside (a signal) sets it.
+    One worker waits on `view.wait_for_change()`, posts a coalescing `SnapshotChanged`, polls the log
+    ring, then sleeps `frame_interval`, so the UI costs the gateway at most a few snapshots a second
+    however busy it is. `clock` and `tz` are injectable so screenshots are deterministic; `stop`, when
+    given, is an event that makes the app exit when something outside (a signal) sets it.
     """
 
     CSS_PATH = "mcpstead.tcss"
     TITLE = "mcpstead"
-    ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        # Textual binds ctrl+c to copy/help; on a gateway console it must quit like the headless mode does.
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-    ]
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS = APP_BINDINGS
 
     def __init__(
         self,
@@ -52,8 +59,16 @@ class DashboardApp(App[None]):
         super().__init__()
         self.view = view
         self.clock = clock
+        self.tz = tz
         self.frame_interval = frame_interval
+        self.frames_applied = 0
+        """How many SnapshotChanged messages were handled (the coalescing test counts them)."""
+        self.reloading = False
+        self._reload_seen: ReloadView | object | None = _UNSEEN
+        """The last reload outcome already shown (or present at start), so each is reported once."""
         self._stop = stop
+        self._logs_failing = False
+        self._frame_failing = False
         self.dashboard = DashboardScreen(view, clock=clock, tz=tz)
 
     def get_default_screen(self) -> DashboardScreen:
@@ -64,14 +79,24 @@ class DashboardApp(App[None]):
         if self._stop is not None:
             self._exit_when_set(self._stop)
 
+    # -- liveness ------------------------------------------------------------------------------------
+
     @work(group="liveness", exclusive=True)
     async def _follow_view(self) -> None:
+        loop = asyncio.get_running_loop()
         seen = self.view.version
+        with contextlib.suppress(Exception):  # a broken view is reported by the loop below
+            self._reload_seen = self.view.snapshot().last_reload
+        log_seq = 0
+        last_frame = loop.time()
         failing = False
         while True:
             try:
-                seen = await self.view.wait_for_change(seen, timeout=TICK_SECONDS)
-                self.post_message(SnapshotChanged(self.view.snapshot()))
+                version = await self.view.wait_for_change(seen, timeout=POLL_SECONDS)
+                log_seq = self._poll_logs(log_seq)
+                if version != seen or loop.time() - last_frame >= TICK_SECONDS:
+                    self.post_message(SnapshotChanged(self.view.snapshot()))
+                    seen, last_frame = version, loop.time()
                 failing = False
             except Exception as error:
                 # The dashboard must never take the gateway down with it: report once, retry calmly.
@@ -82,6 +107,21 @@ class DashboardApp(App[None]):
                 continue
             await asyncio.sleep(self.frame_interval)
 
+    def _poll_logs(self, after: int) -> int:
+        """Post the log lines newer than `after`; return the newest seq seen. Failures only cost the logs."""
+        try:
+            lines = self.view.log_lines(after)
+        except Exception as error:
+            if not self._logs_failing:
+                self.notify(f"Gateway log lines unavailable: {error}", severity="warning", markup=False)
+            self._logs_failing = True
+            return after
+        self._logs_failing = False
+        if not lines:
+            return after
+        self.post_message(LogLinesArrived(lines))
+        return lines[-1].seq
+
     @work(group="stop")
     async def _exit_when_set(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -89,7 +129,134 @@ class DashboardApp(App[None]):
 
     @on(SnapshotChanged)
     def _snapshot_changed(self, message: SnapshotChanged) -> None:
-        if not self.dashboard.is_mounted:
-            return  # its on_mount pulls a fresh snapshot itself
-        with self.batch_update():
-            self.dashboard.apply(message.snapshot)
+        self.frames_applied += 1
+        if not self._can_apply():
+            return
+        try:
+            with self.batch_update():
+                self.dashboard.apply(message.snapshot)
+            self._report_outside_reload(message.snapshot.last_reload)
+        except Exception as error:
+            # A rendering bug must not end the app: in `mcpstead dev` that would stop the gateway too.
+            self._report_frame_error(error)
+        else:
+            self._frame_failing = False
+
+    def _report_frame_error(self, error: Exception) -> None:
+        if not self._frame_failing:
+            self.notify(f"Dashboard could not show a frame: {error!r}", severity="error", markup=False)
+        self._frame_failing = True
+
+    @on(LogLinesArrived)
+    def _log_lines_arrived(self, message: LogLinesArrived) -> None:
+        if not self._can_apply():
+            return
+        try:
+            self.dashboard.logs.add_lines(message.lines)
+        except Exception as error:
+            self._report_frame_error(error)
+
+    def _can_apply(self) -> bool:
+        """False before the dashboard is mounted (its on_mount pulls a snapshot itself) and once the app
+        is shutting down (widgets are being removed, so a late frame must not touch them)."""
+        return self.is_running and self.dashboard.is_mounted
+
+    # -- pages and dialogs ---------------------------------------------------------------------------
+
+    @on(RunTool)
+    def _run_tool(self, message: RunTool) -> None:
+        tool = self.find_tool(message.tool)
+        if tool is None:
+            server, _, name = message.tool.partition("__")
+            tool = ToolView(message.tool, server, name, "Not listed by the gateway right now.", {})
+            self.notify(f"{message.tool} is not listed right now: raw JSON only", severity="warning", markup=False)
+        self.push_screen(ToolRunnerScreen(self.view, tool, message.arguments))
+
+    @on(ShowCall)
+    def _show_call(self, message: ShowCall) -> None:
+        self.push_screen(CallDetailScreen(message.call, tz=self.tz))
+
+    def find_tool(self, qualified_name: str) -> ToolView | None:
+        """The tool of that name in the snapshot on screen."""
+        snapshot = self.dashboard.snapshot or self.view.snapshot()
+        for upstream in snapshot.upstreams:
+            for tool in upstream.tools:
+                if tool.qualified_name == qualified_name:
+                    return tool
+        return None
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(help_sections()))
+
+    # -- reload --------------------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        if self.reloading:
+            self.notify("A reload is already running", severity="warning")
+            return
+        if isinstance(self.screen, ReloadErrorsScreen):
+            self.screen.dismiss(None)  # its "press ctrl+r to try again" leads here; the new outcome replaces it
+        self._set_reloading(True)
+        self._reload()
+
+    @work(group="reload", exclusive=True)
+    async def _reload(self) -> None:
+        """Reload through the view; a bad config or any exception ends in a dialog, never a crash."""
+        try:
+            async with asyncio.timeout(RELOAD_TIMEOUT):
+                outcome = await self.view.reload()
+        except TimeoutError:
+            self.push_screen(
+                ReloadErrorsScreen([f"the gateway did not finish the reload within {RELOAD_TIMEOUT:.0f} s"])
+            )
+        except Exception as error:
+            self.push_screen(ReloadErrorsScreen([f"{type(error).__name__}: {error}"], title="Reload failed"))
+        else:
+            self._show_reload(outcome)
+        finally:
+            self._set_reloading(False)
+
+    def _set_reloading(self, reloading: bool) -> None:
+        self.reloading = reloading
+        self.dashboard.header.set_reloading(reloading)
+
+    def _report_outside_reload(self, outcome: ReloadView | None) -> None:
+        """Toast a reload the dashboard did not ask for (the config watcher, SIGHUP, /-/reload)."""
+        seen, self._reload_seen = self._reload_seen, outcome
+        if seen is _UNSEEN or outcome is None or outcome == seen or self.reloading:
+            return
+        if outcome.ok:
+            changes = formatting.reload_changes(outcome.added, outcome.removed, outcome.restarted, outcome.updated)
+            self.notify(f"Config reloaded: {changes}", title="Config file changed", markup=False)
+            return
+        more = f" (+{len(outcome.errors) - 1} more)" if len(outcome.errors) > 1 else ""
+        first = outcome.errors[0] if outcome.errors else "no reason given"
+        self.notify(
+            f"{first}{more}. The running config is unchanged; ctrl+r shows every error.",
+            title="Config reload failed",
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
+    def _show_reload(self, outcome: ReloadView) -> None:
+        self._reload_seen = outcome
+        if not outcome.ok:
+            self.push_screen(ReloadErrorsScreen(outcome.errors))
+            return
+        changes = formatting.reload_changes(outcome.added, outcome.removed, outcome.restarted, outcome.updated)
+        self.notify(f"Config reloaded: {changes}", title="Reload", markup=False)
+        if outcome.ignored:
+            self.notify(
+                f"Needs a restart to take effect: {', '.join(outcome.ignored)}",
+                title="Reload",
+                severity="warning",
+                markup=False,
+            )
+
+    # -- command palette ---------------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterator[PaletteCommand]:
+        """Every dashboard action, plus one entry per upstream, tool and session on screen."""
+        return dashboard_commands(self)

@@ -32,6 +32,14 @@ OUTCOME_LABELS: dict[CallOutcome, str] = {
     "error": "error",
 }
 
+LEVEL_STYLES: dict[str, str] = {
+    "DEBUG": "dim",
+    "INFO": "green",
+    "WARNING": "yellow",
+    "ERROR": "red",
+    "CRITICAL": "bold red",
+}
+
 TRANSPORT_LABELS: dict[TransportShown, str] = {
     "streamable-http": "http",
     "sse": "sse",
@@ -97,12 +105,32 @@ def clock_time(when: float, tz: tzinfo | None) -> str:
     return datetime.fromtimestamp(when, tz).strftime("%H:%M:%S")
 
 
-def status(value: UpstreamStatus, next_retry_at: float | None, now: float) -> Text:
-    """Coloured upstream status; backoff also says when the next attempt is due."""
-    label: str = value
-    if value == "backoff" and next_retry_at is not None:
-        label = f"backoff {duration(max(next_retry_at - now, 0))}"
-    return Text(label, style=STATUS_STYLES.get(value, ""), end="")
+def status(value: UpstreamStatus) -> Text:
+    """Coloured upstream status."""
+    return Text(value, style=STATUS_STYLES.get(value, ""), end="")
+
+
+def next_retry(value: UpstreamStatus, next_retry_at: float | None, now: float) -> Text:
+    """When a backing-off upstream tries again ("in 8s"), else a dash."""
+    if value != "backoff" or next_retry_at is None:
+        return Text("—", style="dim", end="")
+    return Text(f"in {duration(max(next_retry_at - now, 0))}", style="red", end="")
+
+
+def level(name: str) -> Text:
+    """A log level, coloured and padded to one width."""
+    upper = name.upper()
+    return Text(f"{upper:<7}", style=LEVEL_STYLES.get(upper, ""), end="")
+
+
+def short_id(session_id: str) -> str:
+    """The first eight characters of a session id: enough to tell sessions apart on screen."""
+    return session_id[:8]
+
+
+def rate(per_second: float) -> str:
+    """Calls per second with one decimal below 100."""
+    return f"{per_second:.1f}" if per_second < 100 else f"{per_second:.0f}"
 
 
 def outcome(value: CallOutcome) -> Text:
@@ -122,3 +150,15 @@ def qualified(name: str, limit: int = 60) -> Text:
     if not sep:
         return Text(shown, no_wrap=True, end="")
     return Text.assemble((prefix + sep, "dim"), rest, no_wrap=True, end="")
+
+
+def reload_changes(
+    added: tuple[str, ...], removed: tuple[str, ...], restarted: tuple[str, ...], updated: tuple[str, ...]
+) -> str:
+    """What a successful reload changed, in one line: "added a, b; restarted c" or "no changes"."""
+    parts = [
+        f"{label} {', '.join(names)}"
+        for label, names in (("added", added), ("removed", removed), ("restarted", restarted), ("updated", updated))
+        if names
+    ]
+    return "; ".join(parts) if parts else "no changes"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from textual.message import Message
 
-from mcpstead.state import GatewaySnapshot
+from mcpstead.state import CallView, GatewaySnapshot, LogLineView
 
 
 class SnapshotChanged(Message):
@@ -22,3 +25,28 @@ class SnapshotChanged(Message):
         # Textual's pump asks the message it just took whether the next queued one may supersede it;
         # snapshots only move forward, so any SnapshotChanged makes another one redundant.
         return isinstance(message, SnapshotChanged)
+
+
+class LogLinesArrived(Message):
+    """New gateway log lines (oldest first); never coalesced, since each batch holds different lines."""
+
+    def __init__(self, lines: tuple[LogLineView, ...]) -> None:
+        super().__init__()
+        self.lines = lines
+
+
+class RunTool(Message):
+    """Open the tool runner for `tool` (a qualified name), optionally pre-filled with `arguments`."""
+
+    def __init__(self, tool: str, arguments: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        self.tool = tool
+        self.arguments = arguments
+
+
+class ShowCall(Message):
+    """Open the detail screen of a recorded call."""
+
+    def __init__(self, call: CallView) -> None:
+        super().__init__()
+        self.call = call

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from textual.pilot import Pilot
+from textual.screen import Screen
+
+from tui.app import DashboardApp
+from tui.screens import DashboardScreen
+from tui.widgets import KeyedTable
+
+S = TypeVar("S", bound=Screen[Any])
 
 WAIT = 5.0
 """Upper bound for any single wait; the dashboard reacts within a frame."""
@@ -20,3 +27,26 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
         if loop.time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await pilot.pause()
+
+
+async def wait_for_screen(pilot: Pilot[Any], kind: type[S], timeout: float = WAIT) -> S:
+    """Wait until the active screen is a `kind` and return it."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, kind), timeout)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
+
+
+def dashboard(pilot: Pilot[Any]) -> DashboardScreen:
+    app = pilot.app
+    assert isinstance(app, DashboardApp)
+    return app.dashboard
+
+
+def cell(table: KeyedTable, key: str, column: str) -> str:
+    return str(table.get_cell(key, column))
+
+
+def toasts(pilot: Pilot[Any]) -> list[str]:
+    """The messages of the notifications currently shown."""
+    return [notification.message for notification in pilot.app._notifications]

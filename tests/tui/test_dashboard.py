@@ -3,49 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from datetime import UTC
 
 import pytest
-from textual.message import Message
 from textual.pilot import Pilot
 
-from tests.tui.fakes import T0, FakeClock, FakeView, call, snapshot, two_upstreams, upstream
-from tests.tui.helpers import wait_until
-from tui.app import DashboardApp
-from tui.messages import SnapshotChanged
-from tui.screens import DashboardScreen
+from tests.tui.fakes import T0, FakeClock, FakeView, call, session, snapshot, two_upstreams, upstream
+from tests.tui.helpers import cell, dashboard, toasts, wait_until
 from tui.widgets import KeyedTable
 
-SIZE = (120, 36)
-
-
-@pytest.fixture
-def view() -> FakeView:
-    return FakeView(two_upstreams())
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def pilot(view: FakeView, clock: FakeClock) -> AsyncIterator[Pilot[None]]:
-    app = DashboardApp(view, clock=clock, frame_interval=0, tz=UTC)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.pause()
-        yield pilot
-
-
-def screen(pilot: Pilot[None]) -> DashboardScreen:
-    app = pilot.app
-    assert isinstance(app, DashboardApp)
-    return app.dashboard
-
-
-def cell(table: KeyedTable, key: str, column: str) -> str:
-    return str(table.get_cell(key, column))
+screen = dashboard
 
 
 def never_rebuilt(table: KeyedTable) -> None:
@@ -62,8 +28,11 @@ async def test_upstream_rows_show_status_and_tool_counts(pilot: Pilot[None]) -> 
     assert table.keys == ["github", "files"]
     assert cell(table, "github", "status") == "ready"
     assert cell(table, "github", "tools") == "3"
-    assert cell(table, "files", "status") == "backoff 8s"
+    assert cell(table, "files", "status") == "backoff"
+    assert cell(table, "files", "retry") == "in 8s"
+    assert cell(table, "github", "retry") == "—"
     assert cell(table, "files", "tools") == "1"
+    assert table.border_title == "Upstreams (1/2 ready)"
     assert cell(table, "github", "last_seen") == "3s ago"
     assert cell(table, "files", "last_error").startswith("process exited with code 1")
 
@@ -127,7 +96,7 @@ async def test_cursor_on_second_upstream_shows_its_tools(pilot: Pilot[None]) -> 
 async def test_r_reconnects_the_selected_upstream(pilot: Pilot[None], view: FakeView) -> None:
     await pilot.press("down", "r")
     await wait_until(pilot, lambda: view.reconnects == ["files"])
-    await wait_until(pilot, lambda: any("files" in n.message for n in pilot.app._notifications))
+    await wait_until(pilot, lambda: any("files" in message for message in toasts(pilot)))
 
 
 async def test_a_failing_reconnect_is_a_toast_not_a_crash(pilot: Pilot[None], view: FakeView) -> None:
@@ -184,19 +153,62 @@ async def test_header_shows_where_and_ticks_uptime(pilot: Pilot[None], view: Fak
     assert "http://127.0.0.1:8080/mcp" in facts
     assert "bearer" in facts
     assert "two_upstreams.yaml" in facts
-    assert str(header.query_one("#uptime").render()) == "up 1:02:03"
+
+    def live() -> str:
+        return str(header.query_one("#live").render())
+
+    assert live().endswith("up 1:02:03")
+    assert "no reload" in live()
 
     clock.advance(60)
-    view.publish(two_upstreams())
-    await wait_until(pilot, lambda: str(header.query_one("#uptime").render()) == "up 1:03:03")
+    recent = tuple(call(seq, "github__get_file", started_at=clock.now - seq) for seq in range(1, 9))  # 8 in 10 s
+    older = tuple(call(seq, "github__get_file", started_at=clock.now - 60) for seq in range(9, 30))
+    view.publish(two_upstreams(recent + older))
+    await wait_until(pilot, lambda: live().endswith("up 1:03:03"))
+    assert live().startswith("0.8 calls/s")
 
 
-def test_snapshot_messages_coalesce() -> None:
-    older = SnapshotChanged(snapshot(version=1))
-    newer = SnapshotChanged(snapshot(version=2))
-    assert older.can_replace(newer)
-    assert newer.can_replace(older)  # any order: snapshots only move forward
-    assert not older.can_replace(Message())
+async def test_p50_latency_per_upstream_and_dashboard_calls(pilot: Pilot[None], view: FakeView) -> None:
+    table, calls = screen(pilot).upstreams, screen(pilot).calls
+    recent = (
+        call(3, "github__get_file", total_ms=30.0, source="dashboard"),
+        call(2, "github__get_file", total_ms=10.0),
+        call(1, "github__get_file", total_ms=20.0),
+    )
+    view.publish(two_upstreams(recent))
+    await wait_until(pilot, lambda: cell(table, "github", "p50") == "20.0")
+    assert cell(table, "files", "p50") == "—"
+    assert cell(calls, "3", "client") == "dashboard"
+    assert cell(calls, "2", "client") == "claude-code"
+
+
+async def test_sessions_tab_lists_sessions_and_counts_them(
+    pilot: Pilot[None], view: FakeView, clock: FakeClock
+) -> None:
+    table = screen(pilot).sessions
+    view.publish(two_upstreams(sessions=(session("3f2a9c1e-0000-4000-8000-000000000001", calls=7),)))
+    await pilot.press("2")
+    await wait_until(pilot, lambda: table.row_count == 1)
+    assert pilot.app.focused is table
+    key = "3f2a9c1e-0000-4000-8000-000000000001"
+    assert cell(table, key, "id") == "3f2a9c1e"
+    assert cell(table, key, "client") == "claude-code 1.0.3"
+    assert cell(table, key, "protocol") == "2025-06-18"
+    assert cell(table, key, "age") == "10m"
+    assert cell(table, key, "idle") == "5s"
+    assert cell(table, key, "calls") == "7"
+    tabs = screen(pilot).query_one("#tabs")
+    assert "Sessions (1)" in str(tabs.get_tab("sessions").label)  # type: ignore[attr-defined]
+
+
+async def test_number_keys_switch_tabs_and_focus_follows(pilot: Pilot[None]) -> None:
+    dash = screen(pilot)
+    await pilot.press("3")
+    await wait_until(pilot, lambda: pilot.app.focused is dash.logs.log_view)
+    await pilot.press("2")
+    await wait_until(pilot, lambda: pilot.app.focused is dash.sessions)
+    await pilot.press("1")
+    await wait_until(pilot, lambda: pilot.app.focused is dash.upstreams)
 
 
 @pytest.mark.parametrize("burst", [10, 120], ids=["row-by-row", "bulk"])
@@ -209,7 +221,8 @@ async def test_a_call_under_the_cursor_stays_selected_through_a_burst(
     old = tuple(call(seq, "github__get_file") for seq in range(200, 0, -1))
     view.publish(two_upstreams(old))
     await wait_until(pilot, lambda: calls.row_count == 200)
-    await pilot.press("tab", "tab", *["down"] * 5)
+    calls.focus()
+    calls.move_cursor(row=5)
     await wait_until(pilot, lambda: calls.cursor_key == "195")
 
     new = tuple(call(seq, "files__read_text") for seq in range(200 + burst, 200, -1))

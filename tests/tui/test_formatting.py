@@ -22,12 +22,19 @@ def test_uptime_ticks_in_seconds() -> None:
 
 
 def test_status_colours_and_backoff_countdown() -> None:
-    assert formatting.status("ready", None, 0).style == "green"
-    assert formatting.status("connecting", None, 0).style == "yellow"
-    assert formatting.status("failed", None, 0).style == "bold red"
-    assert formatting.status("stopped", None, 0).style == "dim"
-    backoff = formatting.status("backoff", 12.0, 4.0)
-    assert (backoff.plain, backoff.style) == ("backoff 8s", "red")
+    assert formatting.status("ready").style == "green"
+    assert formatting.status("connecting").style == "yellow"
+    assert formatting.status("failed").style == "bold red"
+    assert formatting.status("stopped").style == "dim"
+    assert (formatting.status("backoff").plain, formatting.status("backoff").style) == ("backoff", "red")
+    assert formatting.next_retry("backoff", 12.0, 4.0).plain == "in 8s"
+    assert formatting.next_retry("backoff", 2.0, 4.0).plain == "in 0s"
+    assert formatting.next_retry("ready", 12.0, 4.0).plain == "—"
+
+
+def test_reload_changes_in_one_line() -> None:
+    assert formatting.reload_changes((), (), (), ()) == "no changes"
+    assert formatting.reload_changes(("a", "b"), (), ("c",), ()) == "added a, b; restarted c"
 
 
 def test_long_and_multiline_text_stays_one_short_line() -> None:

@@ -1,4 +1,4 @@
-"""The main screen: header, upstreams, the selected upstream's tools, recent calls, key bindings."""
+"""The main screen: header, then tabs (Overview, Sessions, Logs), a filter bar and the footer."""
 
 from __future__ import annotations
 
@@ -6,26 +6,51 @@ import asyncio
 from collections.abc import Callable
 from datetime import tzinfo
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
 
-from mcpstead.state import GatewaySnapshot, GatewayView, UpstreamView
-from tui.widgets import CallTable, StatusHeader, ToolTable, UpstreamTable
+from mcpstead.state import GatewaySnapshot, GatewayView, SessionView, UpstreamView
+from tui import formatting, stats
+from tui.messages import RunTool, ShowCall
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.schema import SchemaScreen
+from tui.widgets import CallTable, LogPanel, SessionTable, StatusHeader, ToolTable, UpstreamTable
 
-RECONNECT_TIMEOUT = 30.0
-"""Seconds to wait for `view.reconnect()` before telling the user it did not answer."""
+COMMAND_TIMEOUT = 30.0
+"""Seconds to wait for `view.reconnect()` or `view.end_session()` before saying it did not answer."""
+
+FOCUS_ATTEMPTS = 5
+
+
+class OverviewPane(TabPane):
+    """Upstreams, the selected upstream's tools and recent calls; these keys work in all three."""
+
+    BINDINGS = [
+        Binding("r", "screen.reconnect", "Reconnect"),
+        Binding("c", "screen.call_tool", "Call"),
+        Binding("s", "screen.schema", "Schema"),
+    ]
 
 
 class DashboardScreen(Screen[None]):
     """Shows one snapshot at a time; `apply()` is the only way new gateway state gets in."""
 
+    AUTO_FOCUS = "#upstreams"
+
     BINDINGS = [
-        Binding("r", "reconnect", "Reconnect"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("1", "show_tab('overview')", "Overview", show=False),
+        Binding("2", "show_tab('sessions')", "Sessions", show=False),
+        Binding("3", "show_tab('logs')", "Logs", show=False),
         # Re-declared (the base Screen hides them) so the footer teaches how to move between panels.
-        Binding("tab", "app.focus_next", "Next panel"),
+        Binding("tab", "app.focus_next", "Next panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
     ]
 
@@ -34,24 +59,49 @@ class DashboardScreen(Screen[None]):
         self._view = view
         self._clock = clock
         self._snapshot: GatewaySnapshot | None = None
+        self._query = ""
+        self._hint: str | None = None
+        self._return_focus: Widget | None = None
         self.header = StatusHeader(id="header")
         self.upstreams = UpstreamTable(id="upstreams")
         self.tools = ToolTable(id="tools")
         self.calls = CallTable(tz=tz, id="calls")
+        self.sessions = SessionTable(id="sessions-table")
+        self.logs = LogPanel(tz=tz, id="logs-panel")
+        self.hint = Static(id="hint")
+        self.filter_input = Input(placeholder="filter tools, calls, sessions and logs", compact=True, id="filter")
 
     @property
     def snapshot(self) -> GatewaySnapshot | None:
         """The snapshot currently on screen."""
         return self._snapshot
 
+    @property
+    def query_text(self) -> str:
+        """The current filter text."""
+        return self._query
+
     def compose(self) -> ComposeResult:
         yield self.header
-        yield self.upstreams
-        yield self.tools
-        yield self.calls
+        with TabbedContent(id="tabs"):
+            with OverviewPane("Overview", id="overview"):
+                yield self.upstreams
+                yield self.hint
+                yield self.tools
+                yield self.calls
+            with TabPane("Sessions", id="sessions"):
+                yield self.sessions
+            with TabPane("Logs", id="logs"):
+                yield self.logs
+        with Horizontal(id="filter-bar"):
+            yield Label("/", id="filter-label")
+            yield self.filter_input
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#filter-bar").display = False
+        if self.app.animation_level == "none":
+            self.filter_input.cursor_blink = False
         # Paint real data in the first frame rather than waiting for the first change.
         self.apply(self._view.snapshot())
 
@@ -60,9 +110,31 @@ class DashboardScreen(Screen[None]):
         self._snapshot = snapshot
         now = self._clock()
         self.header.apply(snapshot, now)
-        self.upstreams.apply(snapshot.upstreams, now)
-        self.tools.show(self._selected_upstream())
+        self.upstreams.apply(snapshot.upstreams, now, stats.p50_by_upstream(snapshot.calls))
+        self.tools.show(self._selected_upstream(), self._query)
         self.calls.apply(snapshot.calls)
+        self.sessions.apply(snapshot.sessions, now, self._query)
+        self.logs.apply_upstreams(snapshot.upstreams, now)
+        self._label_tab("sessions", f"Sessions ({len(snapshot.sessions)})")
+        self._show_hint(snapshot)
+
+    def _show_hint(self, snapshot: GatewaySnapshot) -> None:
+        """One line of what to do next while the dashboard is empty; hidden once there is something to see."""
+        if not snapshot.upstreams:
+            hint = f"No upstreams yet: add one under servers: in {snapshot.config_path} (the file is watched; ctrl+r reloads)."
+        elif not snapshot.calls and not self.calls.row_count:
+            hint = f"No calls yet: point an MCP client at {snapshot.listen_url}, or pick a tool and press c."
+        else:
+            hint = ""
+        if hint != self._hint:
+            self._hint = hint
+            self.hint.update(Text(hint, style="dim"))
+            self.hint.display = bool(hint)
+
+    def _label_tab(self, pane: str, label: str) -> None:
+        tab = self.query_one(TabbedContent).get_tab(pane)
+        if tab.label_text != label:
+            tab.label = label
 
     def _selected_upstream(self) -> UpstreamView | None:
         name = self.upstreams.selected
@@ -70,26 +142,178 @@ class DashboardScreen(Screen[None]):
             return None
         return next((u for u in self._snapshot.upstreams if u.name == name), None)
 
+    # -- navigation ----------------------------------------------------------------------------------
+
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == tab:
+            self._focus_tab(tab)
+        else:
+            tabs.active = tab  # _tab_activated moves the focus
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id is not None:
+            self._focus_tab(event.pane.id)
+
+    def _focus_tab(self, tab: str, attempts: int = FOCUS_ATTEMPTS) -> None:
+        """Focus the main widget of `tab` once it shows, unless another tab was chosen meanwhile.
+
+        (Focusing a widget in a hidden pane would make TabbedContent switch back to that pane, and a pane
+        that is still being shown may refuse focus for a frame, hence the bounded retries.)
+        """
+        tabs = self.query_one(TabbedContent)
+        target: Widget = {"overview": self.upstreams, "sessions": self.sessions}.get(tab, self.logs.log_view)
+
+        def focus() -> None:
+            if tabs.active != tab or self.app.focused is target:
+                return
+            target.focus()
+            if self.app.focused is not target and attempts > 1:
+                self._focus_tab(tab, attempts - 1)
+
+        self.call_after_refresh(focus)
+
     @on(DataTable.RowHighlighted, "#upstreams")
     def _upstream_highlighted(self) -> None:
-        self.tools.show(self._selected_upstream())
+        self.tools.show(self._selected_upstream(), self._query)
+
+    @on(DataTable.RowSelected, "#upstreams")
+    def _upstream_selected(self) -> None:
+        self.tools.focus()
+
+    @on(DataTable.RowSelected, "#tools")
+    def _tool_selected(self) -> None:
+        self.action_schema()
+
+    @on(DataTable.RowSelected, "#calls")
+    def _call_selected(self) -> None:
+        call = self.calls.selected
+        if call is not None:
+            self.app.post_message(ShowCall(call))
+
+    # -- filter --------------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Show the filter bar and type into it; the filter applies to every table and the log."""
+        focused = self.app.focused
+        if focused is not self.filter_input:
+            self._return_focus = focused
+        self.query_one("#filter-bar").display = True
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self._set_query("")
+        self.query_one("#filter-bar").display = False
+        self._restore_focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._set_query(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            self.query_one("#filter-bar").display = False
+        self._restore_focus()
+
+    def _set_query(self, query: str) -> None:
+        self._query = query
+        self.tools.show(self._selected_upstream(), query)
+        self.calls.filter(query)
+        if self._snapshot is not None:
+            self.sessions.apply(self._snapshot.sessions, self._clock(), query)
+        self.logs.filter(query)
+
+    def _restore_focus(self) -> None:
+        target = self._return_focus
+        self._return_focus = None
+        if target is not None and target.is_attached and target is not self.filter_input:
+            target.focus()
+        else:
+            self._focus_tab(self.query_one(TabbedContent).active or "overview")
+
+    # -- commands on the selection -------------------------------------------------------------------
+
+    def action_call_tool(self) -> None:
+        tool = self.tools.selected
+        if tool is None:
+            self.notify("No tool selected", severity="warning")
+            return
+        self.app.post_message(RunTool(tool.qualified_name))
+
+    def action_call_again(self) -> None:
+        call = self.calls.selected
+        if call is None:
+            self.notify("No call selected", severity="warning")
+            return
+        self.app.post_message(RunTool(call.tool, call.arguments if isinstance(call.arguments, dict) else None))
+
+    def action_schema(self) -> None:
+        tool = self.tools.selected
+        if tool is None:
+            self.notify("No tool selected", severity="warning")
+            return
+        self.app.push_screen(SchemaScreen(tool))
 
     def action_reconnect(self) -> None:
         name = self.upstreams.selected
         if name is None:
             self.notify("No upstream selected", severity="warning")
             return
-        self._reconnect(name)
+        self.reconnect(name)
 
     @work(group="reconnect")
-    async def _reconnect(self, name: str) -> None:
+    async def reconnect(self, name: str) -> None:
         """Ask the gateway to reconnect `name` and toast the outcome; failures never reach the app."""
         try:
-            async with asyncio.timeout(RECONNECT_TIMEOUT):
+            async with asyncio.timeout(COMMAND_TIMEOUT):
                 await self._view.reconnect(name)
         except TimeoutError:
-            self.notify(f"{name}: no answer after {RECONNECT_TIMEOUT:.0f}s", severity="warning", markup=False)
+            self.notify(f"{name}: no answer after {COMMAND_TIMEOUT:.0f}s", severity="warning", markup=False)
         except Exception as error:
             self.notify(f"{name}: reconnect failed: {error}", severity="error", markup=False)
         else:
             self.notify(f"{name}: reconnect requested", markup=False)
+
+    def action_end_session(self) -> None:
+        session = self.sessions.selected
+        if session is None:
+            self.notify("No session selected", severity="warning")
+            return
+        self.confirm_end_session(session)
+
+    def confirm_end_session(self, session: SessionView) -> None:
+        """Ask first; the client will have to initialize a new session."""
+        who = f"{session.client_name} {session.client_version}".strip()
+        question = ConfirmScreen(
+            f"End session {formatting.short_id(session.session_id)}?",
+            f"{who} (protocol {session.protocol_version}, {session.calls} calls) will get 404 on its next "
+            "request and has to initialize a new session.",
+            confirm_label="End session",
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.end_session(session.session_id)
+
+        self.app.push_screen(question, answered)
+
+    @work(group="end-session")
+    async def end_session(self, session_id: str) -> None:
+        short = formatting.short_id(session_id)
+        try:
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                ended = await self._view.end_session(session_id)
+        except TimeoutError:
+            self.notify(f"Session {short}: no answer after {COMMAND_TIMEOUT:.0f}s", severity="warning")
+        except Exception as error:
+            self.notify(f"Session {short}: could not end it: {error}", severity="error", markup=False)
+        else:
+            if ended:
+                self.notify(f"Session {short} ended")
+            else:
+                self.notify(f"Session {short} had already ended", severity="warning")

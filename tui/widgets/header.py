@@ -1,4 +1,4 @@
-"""The one-line header: where the gateway listens, how it authenticates, which config, and uptime."""
+"""The one-line header: where the gateway listens, auth, config, and on the right the live figures."""
 
 from __future__ import annotations
 
@@ -7,27 +7,40 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from mcpstead.state import GatewaySnapshot
-from tui import formatting
+from mcpstead.state import GatewaySnapshot, ReloadView
+from tui import formatting, stats
+
+SEPARATOR = ("  ·  ", "dim")
 
 
 class StatusHeader(Horizontal):
-    """Static facts on the left, a ticking uptime on the right; repainted only when the text changes."""
+    """Static facts on the left (cut first when narrow); call rate, last reload and uptime on the right.
+
+    Each side is repainted only when its text changes.
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._facts = Static(id="facts")
-        self._uptime = Static(id="uptime")
+        self._live = Static(id="live")
         self._shown: tuple[Text, Text] | None = None
+        self._last: tuple[GatewaySnapshot, float] | None = None
+        self._reloading = False
 
     def compose(self) -> ComposeResult:
         yield self._facts
-        yield self._uptime
+        yield self._live
+
+    def set_reloading(self, reloading: bool) -> None:
+        """Say "reloading…" in place of the last reload's outcome while a reload runs."""
+        self._reloading = reloading
+        if self._last is not None:
+            self.apply(*self._last)
 
     def apply(self, snapshot: GatewaySnapshot, now: float) -> None:
+        self._last = (snapshot, now)
         facts = Text.assemble(
-            ("mcpstead  ", "bold"),
-            (snapshot.listen_url, "bold"),
+            (snapshot.listen_url or "not listening", "bold"),
             ("  auth ", "dim"),
             snapshot.auth_mode,
             ("  config ", "dim"),
@@ -36,9 +49,30 @@ class StatusHeader(Horizontal):
             overflow="ellipsis",
             end="",
         )
-        uptime = Text.assemble(("up ", "dim"), formatting.uptime(snapshot.started_at, now), end="")
+        reload = Text("reloading…", style="yellow") if self._reloading else reload_summary(snapshot.last_reload, now)
+        live = Text.assemble(
+            (formatting.rate(stats.calls_per_second(snapshot.calls, now)), "bold"),
+            (" calls/s", "dim"),
+            SEPARATOR,
+            reload,
+            SEPARATOR,
+            ("up ", "dim"),
+            formatting.uptime(snapshot.started_at, now),
+            no_wrap=True,
+            end="",
+        )
         if self._shown is None or self._shown[0] != facts:
             self._facts.update(facts)
-        if self._shown is None or self._shown[1] != uptime:
-            self._uptime.update(uptime)
-        self._shown = (facts, uptime)
+        if self._shown is None or self._shown[1] != live:
+            self._live.update(live)
+        self._shown = (facts, live)
+
+
+def reload_summary(reload: ReloadView | None, now: float) -> Text:
+    """ "reload ok 2m ago", "reload failed 5s ago" (red), or "no reload" before the first one."""
+    if reload is None:
+        return Text("no reload", style="dim", end="")
+    when = formatting.duration(now - reload.at)
+    if reload.ok:
+        return Text.assemble(("reload ", "dim"), ("ok", "green"), (f" {when} ago", "dim"), end="")
+    return Text.assemble(("reload ", "dim"), ("failed", "bold red"), (f" {when} ago", "dim"), end="")

@@ -1,0 +1,65 @@
+"""One thick test: the dashboard on a real Gateway with the stdio demo server, calling a tool by hand."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Input
+
+from mcpstead.config import parse_config
+from mcpstead.gateway import Gateway
+from tests.tui.helpers import cell, dashboard, wait_for_screen, wait_until
+from tui.app import DashboardApp
+from tui.screens import ToolRunnerScreen
+
+CONFIG = "servers:\n  - name: demo\n    command: mcpstead\n    args: [demo-server]\n"
+READY_TIMEOUT = 20.0
+CALL_TIMEOUT = 10.0
+
+
+async def wait_ready(gateway: Gateway, upstream: str) -> None:
+    """Until `upstream` is ready, following the gateway's own change notifications (bounded)."""
+
+    def ready() -> bool:
+        return any(u.name == upstream and u.status == "ready" for u in gateway.snapshot().upstreams)
+
+    async with asyncio.timeout(READY_TIMEOUT):
+        seen = gateway.version
+        while not ready():
+            seen = await gateway.wait_for_change(seen, timeout=1.0)
+
+
+async def test_tool_runner_calls_demo_add_through_a_real_gateway() -> None:
+    async with Gateway(parse_config(CONFIG, "test.yaml")) as gateway:
+        await wait_ready(gateway, "demo")
+        app = DashboardApp(gateway, frame_interval=0.05)
+        app.animation_level = "none"
+        async with app.run_test(size=(120, 36)) as pilot:
+            dash = dashboard(pilot)
+            await wait_until(pilot, lambda: "demo__add" in dash.tools.keys)
+            assert cell(dash.upstreams, "demo", "status") == "ready"
+            assert cell(dash.upstreams, "demo", "transport") == "stdio"
+
+            await pilot.press("tab")
+            dash.tools.move_cursor(row=dash.tools.get_row_index("demo__add"))
+            await pilot.press("c")
+            runner = await wait_for_screen(pilot, ToolRunnerScreen)
+            a, b = runner.form.widget("a"), runner.form.widget("b")
+            assert isinstance(a, Input) and isinstance(b, Input)
+            assert pilot.app.focused is a
+            await pilot.press("2", "tab", "3", "ctrl+s")
+            await wait_until(pilot, lambda: runner.outcome is not None, timeout=CALL_TIMEOUT)
+
+            assert runner.outcome is not None and runner.outcome.error is None
+            assert runner.outcome.result["structuredContent"] == {"sum": 5}
+            assert '"sum": 5' in runner.result.text
+            assert runner.result.text.splitlines()[1].strip() == "5"  # the text block, right under its heading
+
+            newest = gateway.snapshot().calls[0]
+            assert (newest.tool, newest.source, newest.arguments) == ("demo__add", "dashboard", {"a": 2, "b": 3})
+            assert runner.recorded is not None and runner.recorded.seq == newest.seq
+
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: str(newest.seq) in dash.calls.keys)
+            assert cell(dash.calls, str(newest.seq), "client") == "dashboard"
+            assert cell(dash.calls, str(newest.seq), "outcome") == "ok"

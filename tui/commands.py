@@ -1,0 +1,83 @@
+"""The command palette's dashboard entries: every action, every upstream, tool and session by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
+
+from tui import formatting
+from tui.messages import RunTool
+
+if TYPE_CHECKING:
+    from tui.app import DashboardApp
+
+
+@dataclass(frozen=True, slots=True)
+class PaletteCommand:
+    title: str
+    help: str
+    run: Callable[[], object]
+
+
+@runtime_checkable
+class CommandSource(Protocol):
+    """What the palette asks for its entries (the dashboard app), computed fresh each time it opens."""
+
+    def palette_commands(self) -> Iterable[PaletteCommand]: ...
+
+
+class DashboardCommands(Provider):
+    """Lists the app's commands when the palette opens, and fuzzy-matches them as the user types."""
+
+    def _commands(self) -> list[PaletteCommand]:
+        app = self.app
+        return list(app.palette_commands()) if isinstance(app, CommandSource) else []
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(Content(command.title), command.run, text=command.title, help=escape(command.help))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                # highlight() parses markup: names with brackets are shown plain rather than mangled.
+                shown = Content(command.title) if "[" in command.title else matcher.highlight(command.title)
+                yield Hit(score, shown, command.run, text=command.title, help=escape(command.help))
+
+
+def dashboard_commands(app: DashboardApp) -> Iterator[PaletteCommand]:
+    """The app-wide actions, then one entry per upstream, tool and session in the snapshot on screen."""
+    dashboard = app.dashboard
+    yield PaletteCommand("Reload config", "Re-read the config file and apply the changes", app.action_reload)
+    yield PaletteCommand("Show keys", "Every key binding", app.action_help)
+    yield PaletteCommand("Filter", "Filter tools, calls, sessions and logs by text", dashboard.action_filter)
+    for tab in ("Overview", "Sessions", "Logs"):
+        yield PaletteCommand(f"Go to {tab}", f"Show the {tab} tab", _call(dashboard.action_show_tab, tab.lower()))
+    snapshot = dashboard.snapshot
+    if snapshot is None:
+        return
+    for upstream in snapshot.upstreams:
+        name = upstream.name
+        yield PaletteCommand(f"Reconnect {name}", f"Reconnect upstream {name} now", _call(dashboard.reconnect, name))
+    for upstream in snapshot.upstreams:
+        for tool in upstream.tools:
+            message = RunTool(tool.qualified_name)
+            run = _call(app.post_message, message)
+            yield PaletteCommand(f"Call {tool.qualified_name}", tool.description or "Open the tool runner", run)
+    for session in snapshot.sessions:
+        title = f"End session {formatting.short_id(session.session_id)} ({session.client_name})"
+        yield PaletteCommand(title, "Close this client's session", _call(dashboard.confirm_end_session, session))
+
+
+def _call(function: Callable[..., object], *args: object) -> Callable[[], None]:
+    def run() -> None:
+        function(*args)
+
+    return run
