@@ -92,7 +92,9 @@ async def serve(
     watch: bool = False,
     log_ring: LogRing | None = None,
 ) -> int:
-    """Serve on `sock` until `stop` is set (SIGINT/SIGTERM set it when `handle_signals`; SIGHUP reloads).
+    """Serve on `sock` until `stop` is set (SIGINT/SIGTERM set it when `handle_signals`; SIGHUP reloads a
+    headless gateway and stops one with a dashboard, whose terminal hung up).
+
 
     `watch` reloads the config when its file is saved.
     """
@@ -107,7 +109,11 @@ async def serve(
                 signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
                 loop.add_signal_handler(signal.SIGINT, stop.set)
                 loop.add_signal_handler(signal.SIGTERM, stop.set)
-                loop.add_signal_handler(signal.SIGHUP, _spawn, background, gateway.reload)
+                if frontend is None:
+                    loop.add_signal_handler(signal.SIGHUP, _spawn, background, gateway.reload)
+                else:  # with a dashboard, SIGHUP means its terminal went away
+                    loop.add_signal_handler(signal.SIGHUP, stop.set)
+
             missing = await gateway.wait_required(REQUIRED_UPSTREAMS_TIMEOUT)
             if missing:
                 raise StartupError(

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import App
 
 from mcpstead.state import GatewayView, ReloadView, ToolView
-from tui import formatting
+from tui import formatting, terminal
 from tui.commands import DashboardCommands, PaletteCommand, dashboard_commands
 from tui.keymap import APP_BINDINGS, help_sections
 from tui.messages import LogLinesArrived, RunTool, ShowCall, SnapshotChanged
@@ -37,8 +37,8 @@ class DashboardApp(App[None]):
     """The live dashboard.
 
     One worker waits on `view.wait_for_change()`, posts a coalescing `SnapshotChanged`, polls the log
-    ring, then sleeps `frame_interval`, so the UI costs the gateway at most a few snapshots a second
-    however busy it is. `clock` and `tz` are injectable so screenshots are deterministic; `stop`, when
+    ring (at least every `poll_interval`), then sleeps `frame_interval`, so the UI costs the gateway at
+    most a few snapshots a second however busy it is. `clock` and `tz` are injectable so screenshots are deterministic; `stop`, when
     given, is an event that makes the app exit when something outside (a signal) sets it.
     """
 
@@ -54,9 +54,11 @@ class DashboardApp(App[None]):
         stop: asyncio.Event | None = None,
         clock: Callable[[], float] = time.time,
         frame_interval: float = 0.2,
+        poll_interval: float = POLL_SECONDS,
         tz: tzinfo | None = None,
     ) -> None:
         super().__init__()
+        self.poll_interval = poll_interval
         self.view = view
         self.clock = clock
         self.tz = tz
@@ -69,12 +71,14 @@ class DashboardApp(App[None]):
         self._stop = stop
         self._logs_failing = False
         self._frame_failing = False
+        self._terminal_fd: int | None = None
         self.dashboard = DashboardScreen(view, clock=clock, tz=tz)
 
     def get_default_screen(self) -> DashboardScreen:
         return self.dashboard
 
     def on_mount(self) -> None:
+        self._terminal_fd = terminal.terminal_fd() if not self.is_headless else None
         self._follow_view()
         if self._stop is not None:
             self._exit_when_set(self._stop)
@@ -92,7 +96,12 @@ class DashboardApp(App[None]):
         failing = False
         while True:
             try:
-                version = await self.view.wait_for_change(seen, timeout=POLL_SECONDS)
+                if terminal.hung_up(self._terminal_fd):
+                    # Nobody can see or stop the dashboard any more: stop, and the gateway with it.
+                    terminal.mute(self._driver)
+                    self.exit(return_code=1)
+                    return
+                version = await self.view.wait_for_change(seen, timeout=self.poll_interval)
                 log_seq = self._poll_logs(log_seq)
                 if version != seen or loop.time() - last_frame >= TICK_SECONDS:
                     self.post_message(SnapshotChanged(self.view.snapshot()))

@@ -94,7 +94,6 @@ def test_reload_error_80x24(snap_compare: Compare) -> None:
     async def reload(pilot: Pilot[Any]) -> None:
         await pilot.press("ctrl+r")
         await wait_for_screen(pilot, ReloadErrorsScreen)
-        pilot.app.clear_notifications()
 
     view = FakeView(two_upstreams(CALLS))
     view.reload_result = ReloadView(

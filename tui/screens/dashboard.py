@@ -26,6 +26,7 @@ COMMAND_TIMEOUT = 30.0
 """Seconds to wait for `view.reconnect()` or `view.end_session()` before saying it did not answer."""
 
 FOCUS_ATTEMPTS = 5
+"""Frames to retry focusing a tab's main widget while its pane is being shown."""
 
 
 class OverviewPane(TabPane):
@@ -49,7 +50,7 @@ class DashboardScreen(Screen[None]):
         Binding("1", "show_tab('overview')", "Overview", show=False),
         Binding("2", "show_tab('sessions')", "Sessions", show=False),
         Binding("3", "show_tab('logs')", "Logs", show=False),
-        # Re-declared (the base Screen hides them) so the footer teaches how to move between panels.
+        # Named here so the help screen lists them (the footer has no room for them at 80 columns).
         Binding("tab", "app.focus_next", "Next panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
     ]
@@ -75,11 +76,6 @@ class DashboardScreen(Screen[None]):
     def snapshot(self) -> GatewaySnapshot | None:
         """The snapshot currently on screen."""
         return self._snapshot
-
-    @property
-    def query_text(self) -> str:
-        """The current filter text."""
-        return self._query
 
     def compose(self) -> ComposeResult:
         yield self.header
