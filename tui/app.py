@@ -27,6 +27,11 @@ TICK_SECONDS = 1.0
 RETRY_SECONDS = 1.0
 """Pause after the view itself fails, so a broken view cannot spin the loop."""
 
+BUSY_CALLS_PER_FRAME = 50
+"""More new calls than this in one frame means the gateway is under load ..."""
+BUSY_FRAME_INTERVAL = 1.0
+"""... and the dashboard then refreshes once a second, leaving the loop to the gateway."""
+
 RELOAD_TIMEOUT = 60.0
 """Longest wait for `view.reload()` before the dashboard reports it as failed."""
 
@@ -93,7 +98,9 @@ class DashboardApp(App[None]):
             self._reload_seen = self.view.snapshot().last_reload
         log_seq = 0
         last_frame = loop.time()
+        last_call = 0
         failing = False
+
         while True:
             try:
                 if terminal.hung_up(self._terminal_fd):
@@ -103,9 +110,15 @@ class DashboardApp(App[None]):
                     return
                 version = await self.view.wait_for_change(seen, timeout=self.poll_interval)
                 log_seq = self._poll_logs(log_seq)
+                pause = self.frame_interval
                 if version != seen or loop.time() - last_frame >= TICK_SECONDS:
-                    self.post_message(SnapshotChanged(self.view.snapshot()))
+                    snapshot = self.view.snapshot()
+                    self.post_message(SnapshotChanged(snapshot))
                     seen, last_frame = version, loop.time()
+                    newest = snapshot.calls[0].seq if snapshot.calls else last_call
+                    if newest - last_call >= BUSY_CALLS_PER_FRAME:
+                        pause = max(pause, BUSY_FRAME_INTERVAL)  # under load, fewer frames: the gateway comes first
+                    last_call = newest
                 failing = False
             except Exception as error:
                 # The dashboard must never take the gateway down with it: report once, retry calmly.
@@ -114,7 +127,7 @@ class DashboardApp(App[None]):
                 failing = True
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            await asyncio.sleep(self.frame_interval)
+            await asyncio.sleep(pause)
 
     def _poll_logs(self, after: int) -> int:
         """Post the log lines newer than `after`; return the newest seq seen. Failures only cost the logs."""
