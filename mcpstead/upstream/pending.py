@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError, UpstreamTimeoutError
 
 
 class PendingRequests:
     def __init__(self, upstream: str) -> None:
-        self._upstream = upstream
+        self.upstream = upstream
         self._waiting: dict[int | str, asyncio.Future[dict[str, Any]]] = {}
 
     def expect(self, request_id: int) -> asyncio.Future[dict[str, Any]]:
@@ -41,10 +41,10 @@ class PendingRequests:
             async with asyncio.timeout(timeout):
                 message = await future
         except TimeoutError:
-            raise UpstreamTimeoutError(self._upstream, timeout) from None
+            raise UpstreamTimeoutError(self.upstream, timeout) from None
         finally:
             self.forget(request_id)
-        return unwrap(self._upstream, message)
+        return unwrap(self.upstream, message)
 
 
 def unwrap(upstream: str, message: dict[str, Any]) -> Any:
@@ -53,3 +53,20 @@ def unwrap(upstream: str, message: dict[str, Any]) -> Any:
     if error is not None:
         raise UpstreamRpcError(upstream, error if isinstance(error, dict) else {"code": -32603, "message": str(error)})
     return message.get("result")
+
+
+class OutOfBandLink:
+    """Base for transports whose answers arrive apart from the requests (a child's stdout, an SSE stream):
+    when the link ends, every request still waiting gets the reason at once instead of its timeout."""
+
+    def __init__(self, upstream: str) -> None:
+        self._pending = PendingRequests(upstream)
+        self.closed = asyncio.Event()
+        self.close_reason: str | None = None
+
+    def _mark_closed(self, reason: str) -> None:
+        if self.closed.is_set():
+            return
+        self.close_reason = reason
+        self.closed.set()
+        self._pending.fail_all(UpstreamDisconnectedError(self._pending.upstream, reason))

@@ -26,7 +26,7 @@ from mcpstead.upstream.base import (
     reply_to_server_request,
     request_message,
 )
-from mcpstead.upstream.pending import PendingRequests
+from mcpstead.upstream.pending import OutOfBandLink
 from mcpstead.upstream.wire import ERROR_BODY_CHARS, default_headers, first_line, is_refused, sse_message
 
 log = logging.getLogger("mcpstead.upstream")
@@ -75,13 +75,14 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-class SseConnection:
+class SseConnection(OutOfBandLink):
     def __init__(
         self,
         config: ServerConfig,
         on_notification: NotificationHandler,
         count_bytes: ByteCounter = lambda direction, size: None,
     ) -> None:
+        super().__init__(config.name)
         assert config.url is not None
         self._config = config
         self._count_bytes = count_bytes
@@ -92,9 +93,6 @@ class SseConnection:
         self._stream: httpx.Response | None = None
         self._endpoint: str | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._pending = PendingRequests(config.name)
-        self.closed = asyncio.Event()
-        self.close_reason: str | None = None
 
     async def open(self) -> None:
         """Open the event stream and wait (bounded) for the `endpoint` event."""
@@ -205,13 +203,6 @@ class SseConnection:
             raise UpstreamError(
                 self._name, f"upstream '{self._name}' HTTP {response.status_code}: {text}", status=response.status_code
             )
-
-    def _mark_closed(self, reason: str) -> None:
-        if self.closed.is_set():
-            return
-        self.close_reason = reason
-        self.closed.set()
-        self._pending.fail_all(UpstreamDisconnectedError(self._name, reason))
 
     async def close(self) -> None:
         reader, self._reader = self._reader, None

@@ -22,7 +22,7 @@ from mcpstead.upstream.base import (
     reply_to_server_request,
     request_message,
 )
-from mcpstead.upstream.pending import PendingRequests
+from mcpstead.upstream.pending import OutOfBandLink
 
 STDERR_LINES = 200
 LINE_LIMIT = 64 * 1024 * 1024
@@ -39,7 +39,7 @@ def child_command(config: ServerConfig) -> list[str]:
     return [config.command, *config.args]
 
 
-class StdioConnection:
+class StdioConnection(OutOfBandLink):
     def __init__(
         self,
         config: ServerConfig,
@@ -48,19 +48,17 @@ class StdioConnection:
         on_stderr: Callable[[], None],
         count_bytes: ByteCounter = lambda direction, size: None,
     ) -> None:
+        super().__init__(config.name)
         self._config = config
         self._count_bytes = count_bytes
         self._name = config.name
         self._on_notification = on_notification
         self._stderr = stderr
         self._on_stderr = on_stderr
-        self._pending = PendingRequests(config.name)
         self._process: asyncio.subprocess.Process | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._replies: set[asyncio.Task[None]] = set()
         self._write_lock = asyncio.Lock()
-        self.closed = asyncio.Event()
-        self.close_reason: str | None = None
 
     @property
     def pid(self) -> int | None:
@@ -172,13 +170,6 @@ class StdioConnection:
     def _remember_stderr(self, line: str) -> None:
         self._stderr.append(line)
         self._on_stderr()
-
-    def _mark_closed(self, reason: str) -> None:
-        if self.closed.is_set():
-            return
-        self.close_reason = reason
-        self.closed.set()
-        self._pending.fail_all(UpstreamDisconnectedError(self._name, reason))
 
     async def close(self) -> None:
         """Close stdin, then SIGTERM, then SIGKILL, each after a bound; reap the child; leave no task."""
