@@ -132,7 +132,6 @@ async def serve(
                     access_log=False,
                     proxy_headers=False,  # no proxy in front of a local gateway; saves work on every request
                     server_header=False,
-
                     timeout_graceful_shutdown=int(grace) + UPSTREAM_CLOSE_SECONDS + 1,
                 )
             )
