@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -27,6 +28,7 @@ from mcpstead.sessions import DownstreamSession, SessionStore
 from mcpstead.state import CallSource, GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 
+log = logging.getLogger("mcpstead.gateway")
 DASHBOARD_CLIENT = "dashboard"
 TOOLS_LIST_CHANGED = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
 
@@ -169,6 +171,13 @@ class Gateway:
             monotonic=self.clock.monotonic(),
         )
         self.metrics.session_opened()
+        log.debug(
+            "session %s opened by %s %s (%s)",
+            session.session_id[:8],
+            session.client_name,
+            session.client_version,
+            protocol_version,
+        )
         self.bump()
         return session
 
@@ -187,6 +196,7 @@ class Gateway:
             return False
         session.close_stream()
         self.metrics.session_ended(reason, self.clock.monotonic() - session.started)
+        log.debug("session %s ended (%s)", session_id[:8], reason)
         self.bump()
         return True
 
