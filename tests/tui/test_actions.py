@@ -96,7 +96,8 @@ async def test_slash_filters_tools_calls_and_sessions_and_escape_clears(pilot: P
     assert dash.tools.row_count == 3 and dash.calls.row_count == 2
     await pilot.press("slash")
     assert dash.query_one("#filter-bar").display
-    assert pilot.app.focused is dash.filter_input
+    await wait_until(pilot, lambda: pilot.app.focused is dash.filter_input)
+
     await pilot.press(*"get_")
     await wait_until(pilot, lambda: dash.tools.keys == ["github__get_file"])
     assert dash.calls.keys == ["2"]

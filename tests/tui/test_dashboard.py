@@ -82,7 +82,7 @@ async def test_calls_finishing_out_of_order_still_sort_by_sequence(pilot: Pilot[
 async def test_cursor_on_second_upstream_shows_its_tools(pilot: Pilot[None]) -> None:
     dashboard = screen(pilot)
     assert dashboard.tools.keys == ["github__search_issues", "github__get_file", "github__create_issue"]
-    assert pilot.app.focused is dashboard.upstreams
+    await wait_until(pilot, lambda: pilot.app.focused is dashboard.upstreams)
 
     await pilot.press("down")
     await wait_until(pilot, lambda: dashboard.tools.keys == ["files__read_text"])
@@ -188,8 +188,9 @@ async def test_sessions_tab_lists_sessions_and_counts_them(
     table = screen(pilot).sessions
     view.publish(two_upstreams(sessions=(session("3f2a9c1e-0000-4000-8000-000000000001", calls=7),)))
     await pilot.press("2")
-    await wait_until(pilot, lambda: table.row_count == 1)
-    assert pilot.app.focused is table
+    # The tab switch moves focus after a refresh, so wait for both rather than race the first.
+    await wait_until(pilot, lambda: table.row_count == 1 and pilot.app.focused is table)
+
     key = "3f2a9c1e-0000-4000-8000-000000000001"
     assert cell(table, key, "id") == "3f2a9c1e"
     assert cell(table, key, "client") == "claude-code 1.0.3"

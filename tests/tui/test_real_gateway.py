@@ -46,7 +46,8 @@ async def test_tool_runner_calls_demo_add_through_a_real_gateway() -> None:
             runner = await wait_for_screen(pilot, ToolRunnerScreen)
             a, b = runner.form.widget("a"), runner.form.widget("b")
             assert isinstance(a, Input) and isinstance(b, Input)
-            assert pilot.app.focused is a
+            await wait_until(pilot, lambda: pilot.app.focused is a)
+
             await pilot.press("2", "tab", "3", "ctrl+s")
             await wait_until(pilot, lambda: runner.outcome is not None, timeout=CALL_TIMEOUT)
 
