@@ -20,6 +20,7 @@ import uvicorn
 
 from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
+from mcpstead.downstream.serving import CoalescingHttpToolsProtocol
 from mcpstead.gateway import Gateway
 from mcpstead.logs import LogRing
 from mcpstead.reload import watch_config
@@ -126,7 +127,7 @@ async def serve(
             server = _EmbeddedServer(
                 uvicorn.Config(
                     create_app(gateway),
-                    http="httptools",
+                    http=CoalescingHttpToolsProtocol,
                     lifespan="off",
                     log_config=None,
                     access_log=False,
