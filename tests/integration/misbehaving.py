@@ -20,6 +20,7 @@ def _tool(name: str) -> dict[str, Any]:
 
 
 async def _handle(request: Request) -> Response:
+    slow_started: asyncio.Event = request.app.state.slow_started
     message = json.loads(await request.body())
     method = message.get("method")
     if "id" not in message:
@@ -41,6 +42,7 @@ async def _handle(request: Request) -> Response:
     if tool == "wrong_id":
         return _json(message["id"] + 1000, {"content": []})
     if tool == "slow":
+        slow_started.set()
         await asyncio.sleep(30)
         return _json(message["id"], {"content": []})
 
@@ -56,4 +58,7 @@ def _json(msg_id: Any, result: Any) -> Response:
 
 
 def build_misbehaving_app() -> Starlette:
-    return Starlette(routes=[Route("/mcp", _handle, methods=["POST", "DELETE"])])
+    """`app.state.slow_started` is set when a call to the `slow` tool arrives."""
+    app = Starlette(routes=[Route("/mcp", _handle, methods=["POST", "DELETE"])])
+    app.state.slow_started = asyncio.Event()
+    return app

@@ -103,7 +103,8 @@ async def test_inject_accept_header_and_normalize_sse_events() -> None:
 
 
 async def test_stop_with_a_hanging_call_answers_it_and_exits_within_the_grace() -> None:
-    async with serve_app(build_misbehaving_app()) as url:
+    app = build_misbehaving_app()
+    async with serve_app(app) as url:
         config = parse_config(
             f"port: 0\nmcp:\n  session:\n    shutdown_grace_seconds: 1\nservers:\n  - name: bad\n    url: {url}\n",
             "t.yaml",
@@ -118,7 +119,8 @@ async def test_stop_with_a_hanging_call_answers_it_and_exits_within_the_grace() 
         session = McpSession(gateway_url)
         await session.initialize()
         hanging = asyncio.create_task(session.call_tool("bad__slow"))
-        await asyncio.sleep(0.2)  # the call is now waiting on the upstream (it answers after 30 s)
+        async with asyncio.timeout(10):
+            await app.state.slow_started.wait()  # the call now waits on the upstream, which answers after 30 s
         started = time.monotonic()
         stop.set()
         answer = await hanging
