@@ -46,6 +46,10 @@ class UpstreamView:
     calls: int
     errors: int
     stderr_tail: tuple[str, ...]
+    stderr_seq: int
+    """How many stderr lines this upstream has written in all; the newest `stderr_seq - seen` of
+    `stderr_tail` are the ones a reader has not seen (the tail is a sliding window)."""
+
     session_resets: Mapping[str, int]
     """Upstream session re-initializations by reason (unknown_session, expired, terminated)."""
 

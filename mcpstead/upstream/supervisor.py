@@ -78,6 +78,7 @@ class UpstreamSupervisor:
         self.calls = 0
         self.errors = 0
         self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
+        self.stderr_seq = 0
         self._connection: Connection | None = None
         self._check_now = asyncio.Event()
         self._restart = asyncio.Event()
@@ -213,7 +214,7 @@ class UpstreamSupervisor:
     def _new_connection(self, transport: TransportKind) -> Connection:
         if transport == "stdio":
             return StdioConnection(
-                self.config, self._on_notification, self.stderr, self._on_change, self.stats.count_bytes
+                self.config, self._on_notification, self.stderr, self._stderr_written, self.stats.count_bytes
             )
         if transport == "sse":
             from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
@@ -223,7 +224,12 @@ class UpstreamSupervisor:
             self.config, self._on_notification, self._count_session_reset, self.stats.count_bytes
         )
 
+    def _stderr_written(self) -> None:
+        self.stderr_seq += 1
+        self._on_change()
+
     def _count_session_reset(self, reason: str) -> None:
+
         self.stats.session_resets[reason] = self.stats.session_resets.get(reason, 0) + 1
         self._on_change()
 
@@ -379,5 +385,6 @@ class UpstreamSupervisor:
             calls=self.calls,
             errors=self.errors,
             stderr_tail=tuple(self.stderr),
+            stderr_seq=self.stderr_seq,
             session_resets=dict(self.stats.session_resets),
         )

@@ -188,6 +188,7 @@ def upstream(
         calls=calls,
         errors=errors,
         stderr_tail=stderr_tail,
+        stderr_seq=len(stderr_tail),
         session_resets={},
     )
 

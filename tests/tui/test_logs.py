@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 
 from tests.tui.fakes import FakeView, snapshot, two_upstreams, upstream
 from tests.tui.helpers import dashboard, toasts, wait_until
-from tui.widgets.logs import LogPanel, appended, guess_level
+from tui.widgets.logs import LogPanel, guess_level, unseen
 
 
 def panel(pilot: Pilot[None]) -> LogPanel:
@@ -19,9 +19,9 @@ def shown(pilot: Pilot[None]) -> list[str]:
     return [entry.message for entry in panel(pilot).shown]
 
 
-def with_stderr(*lines: str) -> tuple[object, ...]:
+def with_stderr(*lines: str, seq: int | None = None) -> tuple[object, ...]:
     github, files = two_upstreams().upstreams
-    return (github, dataclasses.replace(files, stderr_tail=lines))
+    return (github, dataclasses.replace(files, stderr_tail=lines, stderr_seq=len(lines) if seq is None else seq))
 
 
 async def test_new_log_lines_are_appended_once(pilot: Pilot[None], view: FakeView) -> None:
@@ -72,7 +72,7 @@ async def test_stderr_tails_are_diffed_and_can_be_shown_alone(pilot: Pilot[None]
     view.log("INFO", "gateway line")
     view.publish(snapshot(with_stderr("Traceback (most recent call last):", "ModuleNotFoundError: fsserver")))  # type: ignore[arg-type]
     await wait_until(pilot, lambda: len(logs.entries) == 3)
-    view.publish(snapshot(with_stderr("ModuleNotFoundError: fsserver", "retrying", "warning: slow disk")))  # type: ignore[arg-type]
+    view.publish(snapshot(with_stderr("ModuleNotFoundError: fsserver", "retrying", "warning: slow disk", seq=4)))  # type: ignore[arg-type]
     await wait_until(pilot, lambda: len(logs.entries) == 5)
     stderr = [e for e in logs.entries if e.source == "stderr:files"]
     assert [e.message for e in stderr] == [
@@ -109,12 +109,12 @@ async def test_a_view_without_logs_is_one_warning_not_a_crash(pilot: Pilot[None]
     assert sum("log lines unavailable" in m for m in toasts(pilot)) == 1
 
 
-def test_appended_finds_what_a_sliding_tail_added() -> None:
-    assert appended((), ("a", "b")) == ("a", "b")
-    assert appended(("a", "b"), ("a", "b")) == ()
-    assert appended(("a", "b", "c"), ("b", "c", "d")) == ("d",)
-    assert appended(("a", "b"), ("a", "b", "c", "d")) == ("c", "d")
-    assert appended(("a", "b"), ("x", "y")) == ("x", "y")  # no overlap: a new process, or a flood
+def test_unseen_counts_lines_even_when_they_repeat() -> None:
+    assert unseen(("a", "b"), seq=2, seen=0) == ("a", "b")
+    assert unseen(("a", "b"), seq=2, seen=2) == ()
+    assert unseen(("b", "c", "c"), seq=4, seen=3) == ("c",)  # a repeated line is still new
+    assert unseen(("c", "d"), seq=10, seen=2) == ("c", "d")  # a flood: only the tail is left to show
+    assert unseen(("x",), seq=1, seen=5) == ("x",)  # a new upstream of the same name after a reload
 
 
 def test_guess_level_reads_common_words() -> None:

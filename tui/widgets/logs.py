@@ -62,19 +62,11 @@ def guess_level(line: str) -> str:
     return next((level for level, pattern in _GUESSES if pattern.search(line)), "INFO")
 
 
-def appended(old: Sequence[str], new: Sequence[str]) -> Sequence[str]:
-    """The lines `new` adds to `old`, where both are tails (sliding windows) of the same stream.
-
-    Finds the largest suffix of `old` that `new` starts with; with no overlap (a restarted process,
-    or more new lines than the tail holds) every line of `new` is new.
-    """
-    if new is old or new == old:
-        return ()
-    for shift in range(len(old) + 1):
-        kept = len(old) - shift
-        if kept <= len(new) and tuple(old[shift:]) == tuple(new[:kept]):
-            return new[kept:]
-    return new  # pragma: no cover - shift == len(old) always matches
+def unseen(tail: Sequence[str], seq: int, seen: int) -> Sequence[str]:
+    """The lines of a sliding stderr `tail` a reader has not seen, given how many lines were ever written
+    (`seq`) and how many the reader had seen. A smaller `seq` means a new upstream of that name (a reload)."""
+    fresh = seq - seen if seq >= seen else seq
+    return tail[len(tail) - min(fresh, len(tail)) :] if fresh > 0 else ()
 
 
 class LogPanel(Vertical):
@@ -89,7 +81,8 @@ class LogPanel(Vertical):
         super().__init__(id=id)
         self._tz = tz
         self._entries: deque[LogEntry] = deque(maxlen=limit)
-        self._stderr: dict[str, tuple[str, ...]] = {}
+        self._stderr: dict[str, int] = {}
+        """stderr lines seen so far, per upstream (its `stderr_seq` at the last frame)."""
         self._sources: tuple[str, ...] = ()
         self._min_rank = RANKS["DEBUG"]
         self._source = ALL
@@ -133,13 +126,13 @@ class LogPanel(Vertical):
     def apply_upstreams(self, upstreams: Iterable[UpstreamView], now: float) -> None:
         """Append what each stdio upstream wrote to stderr since the last frame."""
         fresh: list[LogEntry] = []
-        tails: dict[str, tuple[str, ...]] = {}
+        tails: dict[str, int] = {}
         for upstream in upstreams:
             if upstream.transport != "stdio" and not upstream.stderr_tail:
                 continue
-            tails[upstream.name] = upstream.stderr_tail
-            old = self._stderr.get(upstream.name, ())
-            for line in appended(old, upstream.stderr_tail):
+            tails[upstream.name] = upstream.stderr_seq
+            seen = self._stderr.get(upstream.name, 0)
+            for line in unseen(upstream.stderr_tail, upstream.stderr_seq, seen):
                 source = f"stderr:{upstream.name}"
                 fresh.append(LogEntry(now, guess_level(line), source, f"{upstream.name}:stderr", line))
         self._stderr = tails
