@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError, UpstreamTimeoutError
+from mcpstead.upstream.base import notification_message, request_message
 
 
 class PendingRequests:
@@ -36,16 +38,6 @@ class PendingRequests:
             if not future.done():
                 future.set_exception(error)
 
-    async def wait(self, request_id: int, future: asyncio.Future[dict[str, Any]], timeout: float) -> Any:
-        try:
-            async with asyncio.timeout(timeout):
-                message = await future
-        except TimeoutError:
-            raise UpstreamTimeoutError(self.upstream, timeout) from None
-        finally:
-            self.forget(request_id)
-        return unwrap(self.upstream, message)
-
 
 def unwrap(upstream: str, message: dict[str, Any]) -> Any:
     """The `result` of a response, or UpstreamRpcError carrying the upstream's own error object."""
@@ -56,13 +48,48 @@ def unwrap(upstream: str, message: dict[str, Any]) -> Any:
 
 
 class OutOfBandLink:
-    """Base for transports whose answers arrive apart from the requests (a child's stdout, an SSE stream):
-    when the link ends, every request still waiting gets the reason at once instead of its timeout."""
+    """Base for transports whose answers arrive apart from the requests (a child's stdout, an SSE stream).
+
+    A request is sent with `_send` and answered through `_pending`, both within one deadline. When the link
+    ends, every request still waiting gets the reason at once instead of its timeout. A request the caller
+    gave up on (timeout or cancellation) is cancelled upstream with `notifications/cancelled`.
+    """
 
     def __init__(self, upstream: str) -> None:
         self._pending = PendingRequests(upstream)
         self.closed = asyncio.Event()
         self.close_reason: str | None = None
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+        upstream = self._pending.upstream
+        if self.closed.is_set():
+            raise UpstreamDisconnectedError(upstream, self.close_reason)
+        request_id, message = request_message(method, params)
+        future = self._pending.expect(request_id)
+        try:
+            async with asyncio.timeout(timeout):
+                await self._send(message)
+                answer = await future
+        except TimeoutError:
+            await self._cancel_upstream(request_id, "timed out")
+            raise UpstreamTimeoutError(upstream, timeout) from None
+        except asyncio.CancelledError:
+            await self._cancel_upstream(request_id, "cancelled")
+            raise
+        finally:
+            self._pending.forget(request_id)
+        return unwrap(upstream, answer)
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        await self._send(notification_message(method, params))
+
+    async def _cancel_upstream(self, request_id: int, reason: str) -> None:
+        if not self.closed.is_set():
+            with contextlib.suppress(UpstreamError):
+                await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
 
     def _mark_closed(self, reason: str) -> None:
         if self.closed.is_set():

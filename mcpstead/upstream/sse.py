@@ -22,9 +22,7 @@ from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTi
 from mcpstead.upstream.base import (
     ByteCounter,
     NotificationHandler,
-    notification_message,
     reply_to_server_request,
-    request_message,
 )
 from mcpstead.upstream.pending import OutOfBandLink
 from mcpstead.upstream.wire import ERROR_BODY_CHARS, default_headers, first_line, is_refused, sse_message
@@ -158,7 +156,7 @@ class SseConnection(OutOfBandLink):
                     self._pending.resolve(message)
                 elif jsonrpc.is_request(message):
                     with contextlib.suppress(UpstreamError):
-                        await self._post(reply_to_server_request(message))
+                        await self._send(reply_to_server_request(message))
                 elif jsonrpc.is_notification(message):
                     self._on_notification(message)
         except (httpx.HTTPError, SSEError) as exc:
@@ -166,27 +164,7 @@ class SseConnection(OutOfBandLink):
         finally:
             self._mark_closed(reason)
 
-    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
-        if self.closed.is_set():
-            raise UpstreamDisconnectedError(self._name, self.close_reason)
-        request_id, message = request_message(method, params)
-        future = self._pending.expect(request_id)
-        try:
-            async with asyncio.timeout(timeout):
-                await self._post(message)
-        except TimeoutError:
-            self._pending.forget(request_id)
-            raise UpstreamTimeoutError(self._name, timeout) from None
-        except UpstreamError:
-            self._pending.forget(request_id)
-            raise
-        return await self._pending.wait(request_id, future, timeout)
-
-    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        message = notification_message(method, params)
-        await self._post(message)
-
-    async def _post(self, message: dict[str, Any]) -> None:
+    async def _send(self, message: dict[str, Any]) -> None:
         client, endpoint = self._client, self._endpoint
         if client is None or endpoint is None:
             raise UpstreamDisconnectedError(self._name, self.close_reason)

@@ -18,9 +18,7 @@ from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.upstream.base import (
     ByteCounter,
     NotificationHandler,
-    notification_message,
     reply_to_server_request,
-    request_message,
 )
 from mcpstead.upstream.pending import OutOfBandLink
 
@@ -91,29 +89,7 @@ class StdioConnection(OutOfBandLink):
             asyncio.create_task(self._read_stderr(), name=f"stdio-err-{self._name}"),
         ]
 
-    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
-        if self.closed.is_set():
-            raise UpstreamDisconnectedError(self._name, self.close_reason)
-        request_id, message = request_message(method, params)
-        future = self._pending.expect(request_id)
-        try:
-            await self._write(message)
-        except UpstreamError:
-            self._pending.forget(request_id)
-            raise
-        try:
-            return await self._pending.wait(request_id, future, timeout)
-        except asyncio.CancelledError:
-            # The caller gave up (client went away): tell the child, so it can stop the work.
-            with contextlib.suppress(UpstreamError):
-                await self.notify("notifications/cancelled", {"requestId": request_id, "reason": "cancelled"})
-            raise
-
-    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        message = notification_message(method, params)
-        await self._write(message)
-
-    async def _write(self, message: dict[str, Any]) -> None:
+    async def _send(self, message: dict[str, Any]) -> None:
         process = self._process
         if process is None or process.stdin is None or self.closed.is_set():
             raise UpstreamDisconnectedError(self._name, self.close_reason)
@@ -158,7 +134,7 @@ class StdioConnection(OutOfBandLink):
 
     async def _answer_server_request(self, message: dict[str, Any]) -> None:
         with contextlib.suppress(UpstreamError):
-            await self._write(reply_to_server_request(message))
+            await self._send(reply_to_server_request(message))
 
     async def _read_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None

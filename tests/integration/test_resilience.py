@@ -186,3 +186,16 @@ async def test_crashed_stdio_child_is_restarted_and_its_stderr_shown() -> None:
         back = await gateway.wait_connected("demo", timeout=10)
         assert back["servers"][0]["pid"] != first_pid
         assert text_of(await session.call_tool("demo__echo", {"message": "reborn"})) == "reborn"
+
+
+async def test_a_timed_out_stdio_call_is_cancelled_upstream() -> None:
+    config = "servers:\n" + DEMO + "    timeout_seconds: 0.5\n"
+    async with run_gateway(config) as gateway:
+        await gateway.wait_connected("demo")
+        session = await gateway.session()
+        answer = await session.call_tool("demo__sleep", {"seconds": 30})
+        assert answer["error"]["message"] == "upstream 'demo' timed out after 0.5s"
+        health = await gateway.wait_health(
+            lambda s: any("cancelled by the client" in line for line in s["demo"]["stderr_tail"]), timeout=5
+        )
+        assert health["servers"][0]["connected"] is True
