@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from mcpstead import jsonrpc
+from mcpstead.aio import cancel_and_wait
 from mcpstead.calls import CallLog
 from mcpstead.clock import Clock, SystemClock
 from mcpstead.config import GatewayConfig
@@ -77,11 +78,8 @@ class Gateway:
     async def shutdown(self) -> None:
         """Refuse new sessions, end the open ones, then stop every upstream (children ended, sessions closed)."""
         self.accepting_sessions = False
-        if self._gc_task is not None:
-            self._gc_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._gc_task
-            self._gc_task = None
+        gc_task, self._gc_task = self._gc_task, None
+        await cancel_and_wait(gc_task)
         for session in self.sessions:
             self.close_session(session.session_id, "gateway_shutdown")
         supervisors = list(self.supervisors.values())

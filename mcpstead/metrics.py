@@ -7,6 +7,7 @@ supervisor's UpstreamStats, so the series of a removed upstream disappear with i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
@@ -54,6 +55,21 @@ class Histogram:
             running += count
             buckets.append((bound, float(running)))
         return buckets
+
+
+@contextlib.contextmanager
+def measured(outcomes: dict[str, int], histogram: Histogram, clock: Callable[[], float]) -> Iterator[None]:
+    """Count the block's outcome ("success" or "error") and observe how long it took."""
+    started = clock()
+    try:
+        yield
+    except Exception:
+        outcomes["error"] += 1
+        raise
+    else:
+        outcomes["success"] += 1
+    finally:
+        histogram.observe(clock() - started)
 
 
 @dataclass(slots=True)

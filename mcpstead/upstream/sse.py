@@ -17,6 +17,7 @@ from httpx_aiohttp import AiohttpTransport
 from httpx_sse import EventSource, SSEError
 
 from mcpstead import jsonrpc
+from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.upstream.base import (
@@ -184,10 +185,7 @@ class SseConnection(OutOfBandLink):
 
     async def close(self) -> None:
         reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        await cancel_and_wait(reader)
         if self._stream is not None:
             await self._stream.aclose()
             self._stream = None

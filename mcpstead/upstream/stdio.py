@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mcpstead import jsonrpc
+from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.upstream.base import (
@@ -163,8 +164,4 @@ class StdioConnection(OutOfBandLink):
                         await process.wait()
                     break
         self._mark_closed(self.close_reason or "closed by the gateway")
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)

@@ -14,12 +14,13 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from mcpstead.aio import cancel_and_wait
 from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
 from mcpstead.events import EventBus, UpstreamConnected, UpstreamDisconnected
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
-from mcpstead.metrics import UpstreamStats
+from mcpstead.metrics import UpstreamStats, measured
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
 from mcpstead.upstream.http import StreamableHttpConnection
@@ -98,10 +99,7 @@ class UpstreamSupervisor:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         await self._drop_connection()
         self._set_status("stopped")
 
@@ -195,15 +193,8 @@ class UpstreamSupervisor:
         self._connection = connection
         try:
             await connection.open()
-            started = self._clock.monotonic()
-            try:
+            with measured(self.stats.initialize, self.stats.initialize_duration, self._clock.monotonic):
                 self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
-            except UpstreamError:
-                self.stats.initialize["error"] += 1
-                raise
-            finally:
-                self.stats.initialize_duration.observe(self._clock.monotonic() - started)
-            self.stats.initialize["success"] += 1
             await self._refresh_tools(connection)
         except UpstreamError:
             if self._detects:
@@ -234,15 +225,8 @@ class UpstreamSupervisor:
         self._on_change()
 
     async def _refresh_tools(self, connection: Connection) -> None:
-        started = self._clock.monotonic()
-        try:
+        with measured(self.stats.tools_refresh, self.stats.tools_refresh_duration, self._clock.monotonic):
             tools = tuple(await list_all_tools(connection, self.name, self.config.timeout_seconds))
-        except UpstreamError:
-            self.stats.tools_refresh["error"] += 1
-            raise
-        finally:
-            self.stats.tools_refresh_duration.observe(self._clock.monotonic() - started)
-        self.stats.tools_refresh["success"] += 1
         self.last_seen = self.stats.tools_last_refresh = self._clock.wall()
         if tools != self.raw_tools:
             self.raw_tools = tools
