@@ -121,22 +121,7 @@ async def test_sse_answers_downstream_carry_the_same_results(upstream_json: bool
         run_gateway(gateway_config(upstream_url)) as gateway,
     ):
         await gateway.wait_connected("sdk", "demo")
-        async with httpx.AsyncClient() as http:
-            init = await http.post(
-                gateway.url,
-                headers={"accept": "application/json, text/event-stream", "content-type": "application/json"},
-                json={
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {
-                        "protocolVersion": "2025-11-25",
-                        "capabilities": {},
-                        "clientInfo": {"name": "raw", "version": "0"},
-                    },
-                },
-            )
-        session_id = init.headers["mcp-session-id"]
+        session_id = (await gateway.session()).headers["mcp-session-id"]
         answer = await sse_call(
             gateway,
             session_id,
@@ -183,43 +168,13 @@ async def test_upstream_jsonrpc_error_reaches_client_unchanged() -> None:
 
 
 async def test_unknown_tool_and_bad_arguments_get_clear_answers() -> None:
-    """The demo server answers an unknown tool with -32602; a stale qualified name is caught by the gateway."""
+    """A name the upstream does not list is caught by the gateway (-32602, naming both); bad arguments are the
+    upstream's to judge (a tool error)."""
     async with run_gateway(gateway_config_demo_only()) as gateway:
         await gateway.wait_connected("demo")
-        async with httpx.AsyncClient() as http:
-            headers = {"accept": "application/json", "content-type": "application/json"}
-            init = await http.post(
-                gateway.url,
-                headers=headers,
-                json={
-                    "jsonrpc": "2.0",
-                    "id": 1,
-                    "method": "initialize",
-                    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw"}},
-                },
-            )
-            headers["mcp-session-id"] = init.headers["mcp-session-id"]
-            unknown = await http.post(
-                gateway.url,
-                headers=headers,
-                json={
-                    "jsonrpc": "2.0",
-                    "id": 2,
-                    "method": "tools/call",
-                    "params": {"name": "demo__nope", "arguments": {}},
-                },
-            )
-            bad_args = await http.post(
-                gateway.url,
-                headers=headers,
-                json={
-                    "jsonrpc": "2.0",
-                    "id": 3,
-                    "method": "tools/call",
-                    "params": {"name": "demo__add", "arguments": {}},
-                },
-            )
-        error = unknown.json()["error"]
-        assert error["code"] == -32602
-        assert error["message"] == "unknown tool 'demo__nope': upstream 'demo' has no tool 'nope'"
-        assert bad_args.json()["result"]["isError"] is True
+        session = await gateway.session()
+        unknown = await session.call_tool("demo__nope")
+        bad_args = await session.call_tool("demo__add")
+    assert unknown["error"]["code"] == -32602
+    assert unknown["error"]["message"] == "unknown tool 'demo__nope': upstream 'demo' has no tool 'nope'"
+    assert bad_args["result"]["isError"] is True

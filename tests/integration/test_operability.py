@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from mcpstead.config import load_config
 from mcpstead.runner import bind, serve
 from tests.integration.gateway_harness import RunningGateway
+from tests.integration.lines import LineReader
 from tests.integration.upstreams import serve_sdk_upstream
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
@@ -195,14 +196,10 @@ def test_sighup_reloads_a_running_process_and_reload_needs_the_token(tmp_path: P
         text=True,
         env=env,
     )
+    assert process.stderr is not None
+    stderr = LineReader(process.stderr)
     try:
-        assert process.stderr is not None
-        url = ""
-        while not url:
-            line = process.stderr.readline()
-            assert line, "the gateway exited before listening"
-            if "listening on" in line:
-                url = line.split("listening on ")[1].strip()
+        url = stderr.wait_for(r"listening on (http://\S+/mcp)").group(1)
         base = url.removesuffix("/mcp")
         assert httpx.post(f"{base}/-/reload", timeout=5).status_code == 401
         auth = {"authorization": "Bearer sighup-secret-token"}
@@ -220,9 +217,8 @@ def test_sighup_reloads_a_running_process_and_reload_needs_the_token(tmp_path: P
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
-        logs = process.stderr.read() if process.stderr else ""
-        if process.stderr:
-            process.stderr.close()
+        logs = stderr.rest()
+        process.stderr.close()
     assert "config reloaded added=1" in logs
     assert "sighup-secret-token" not in logs
 

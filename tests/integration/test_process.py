@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.integration.lines import LineReader
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 MCPSTEAD = [sys.executable, "-m", "mcpstead"]
@@ -25,20 +28,14 @@ def write_config(tmp_path: Path, body: str) -> Path:
     return path
 
 
+_readers: weakref.WeakKeyDictionary[subprocess.Popen[str], LineReader] = weakref.WeakKeyDictionary()
+
+
 def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float = 20) -> re.Match[str]:
-    """Read stderr lines until one matches (bounded), so the test knows the gateway is listening."""
-    deadline = time.monotonic() + timeout
+    """The next stderr line matching `pattern` (bounded), e.g. to know the gateway is listening."""
     assert process.stderr is not None
-    seen: list[str] = []
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
-        seen.append(line)
-        match = re.search(pattern, line)
-        if match:
-            return match
-    raise AssertionError(f"no line matching {pattern!r}; got {seen!r}")
+    reader = _readers.setdefault(process, LineReader(process.stderr))
+    return reader.wait_for(pattern, timeout)
 
 
 @pytest.fixture

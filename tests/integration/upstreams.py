@@ -17,6 +17,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel
 
+from tests.integration.lines import LineReader
+
 
 class Forecast(BaseModel):
     city: str
@@ -101,9 +103,7 @@ class UpstreamProcess:
             text=True,
         )
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line.startswith("PORT "), line
-        self.port = int(line.split()[1])
+        self.port = int(LineReader(self.process.stdout).wait_for(r"^PORT (\d+)$").group(1))
         path = "/sse" if self.kind == "sse" else "/mcp"
         return f"http://127.0.0.1:{self.port}{path}"
 
