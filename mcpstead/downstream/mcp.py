@@ -90,6 +90,11 @@ def negotiate_framing(accept: str | None) -> str | None:
     return None
 
 
+def accepts_event_stream(accept: str | None) -> bool:
+    """Whether a GET may be answered with an SSE stream."""
+    return bool(_media_types(accept or "") & {"text/event-stream", "text/*", "*/*"})
+
+
 def rpc_response(payload: Any, framing: str, headers: dict[str, str] | None = None) -> Response:
     body = jsonrpc.encode(payload)
     if framing == "sse":
@@ -248,9 +253,7 @@ class McpEndpoint:
     async def get(self, request: Request) -> Response:
         """The standalone server-to-client stream: tools/list_changed and keep-alive comments."""
         metrics = self.gateway.metrics
-        if negotiate_framing(request.headers.get("accept")) != "sse" and "text/event-stream" not in (
-            request.headers.get("accept") or ""
-        ):
+        if not accepts_event_stream(request.headers.get("accept")):
             metrics.request("listen", False)
             return http_error(406, jsonrpc.INVALID_REQUEST, "Not Acceptable: GET needs Accept: text/event-stream")
         session_or_error = self._session(request)

@@ -41,7 +41,7 @@ async def test_no_response_contains_a_secret(start: Any) -> None:
         await h.rpc(session, "tools/call", {"name": "y__anything"}, headers=auth)
         await h.rpc(session, "nope", headers=auth)
         await h.post([{"jsonrpc": "2.0", "id": 1, "method": "ping"}], session=session, headers=auth)
-        await h.request("GET", "/mcp", headers=auth)
+        await h.request("GET", "/mcp", headers={**auth, "accept": "application/json"})
         await h.request("DELETE", "/mcp", headers={**auth, "mcp-session-id": session})
         await h.request("GET", "/health")
         await h.request("GET", "/metrics")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mcpstead.downstream.mcp import negotiate_framing
+from mcpstead.downstream.mcp import accepts_event_stream, negotiate_framing
 
 
 @pytest.mark.parametrize(
@@ -62,3 +62,19 @@ def test_json_refused_with_q0_gives_sse() -> None:
 )
 def test_not_acceptable(accept: str) -> None:
     assert negotiate_framing(accept) is None
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/event-stream", True),
+        ("*/*", True),
+        ("text/*", True),
+        ("application/json, text/event-stream", True),
+        ("application/json", False),
+        ("text/event-stream;q=0", False),
+        (None, False),
+    ],
+)
+def test_accepts_event_stream(accept: str | None, expected: bool) -> None:
+    assert accepts_event_stream(accept) is expected
