@@ -1,4 +1,4 @@
-"""The Gateway facade: owns config, upstream supervisors, tool registry, sessions, calls, metrics and events.
+"""The Gateway facade: owns config, upstream supervisors, tool registry, sessions, calls and metrics.
 
 It is an async context manager: entering starts every upstream supervisor and the session GC; leaving stops
 them in order. Every state change bumps `version` and sets `changed`, which is all an observer needs.
@@ -19,7 +19,6 @@ from mcpstead.calls import CallLog
 from mcpstead.clock import Clock, SystemClock
 from mcpstead.config import GatewayConfig
 from mcpstead.errors import RpcError, UpstreamError, UpstreamRpcError
-from mcpstead.events import EventBus, ToolCallFailed
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.protocol import split_qualified
@@ -49,7 +48,6 @@ class Gateway:
         self.reload_lock = asyncio.Lock()
         self.clock = clock or SystemClock()
         self.listen_url = listen_url
-        self.events = EventBus()
         self.sessions = SessionStore()
         self.calls = CallLog()
         self.registry = ToolRegistry()
@@ -93,7 +91,6 @@ class Gateway:
         supervisor = UpstreamSupervisor(
             server,
             clock=self.clock,
-            events=self.events,
             on_change=self.bump,
             on_tools_changed=self.tools_changed,
         )
@@ -342,8 +339,6 @@ class Gateway:
         supervisor.count_call(failed or tool_error)
         self.metrics.tool_call(supervisor.name, tool, elapsed, reason)
 
-        if failed:
-            self.events.publish(ToolCallFailed(qualified, error or ""))
         self.calls.record(
             started_at=started_wall,
             session_id=session.session_id if session else None,

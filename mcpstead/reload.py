@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from mcpstead.config import load_config
 from mcpstead.config_diff import diff_configs, effective_config
 from mcpstead.errors import ConfigError
-from mcpstead.events import ReloadFailed, ReloadSucceeded
 from mcpstead.state import ReloadView
 
 if TYPE_CHECKING:
@@ -35,7 +34,6 @@ async def reload_gateway(gateway: Gateway) -> ReloadView:
             log.error("config reload failed; keeping the running config: %s", " | ".join(exc.problems))
             gateway.metrics.config_reload(ok=False)
             gateway.last_reload = outcome
-            gateway.events.publish(ReloadFailed(outcome.errors))
             gateway.bump()
             return outcome
 
@@ -78,7 +76,6 @@ async def reload_gateway(gateway: Gateway) -> ReloadView:
         )
         gateway.metrics.config_reload(ok=True)
         gateway.last_reload = outcome
-        gateway.events.publish(ReloadSucceeded(outcome.added, outcome.removed, outcome.restarted))
         gateway.bump()
         return outcome
 

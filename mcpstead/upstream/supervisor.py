@@ -18,7 +18,6 @@ from mcpstead.aio import cancel_and_wait
 from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
-from mcpstead.events import EventBus, UpstreamConnected, UpstreamDisconnected
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
 from mcpstead.metrics import UpstreamStats, measured
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
@@ -55,14 +54,12 @@ class UpstreamSupervisor:
         config: ServerConfig,
         *,
         clock: Clock,
-        events: EventBus,
         on_change: Callable[[], None],
         on_tools_changed: Callable[[], None],
     ) -> None:
         self.config = config
         self.name = config.name
         self._clock = clock
-        self._events = events
         self._on_change = on_change
         self._on_tools_changed = on_tools_changed
         self.status: UpstreamStatus = "connecting"
@@ -240,7 +237,6 @@ class UpstreamSupervisor:
         self._set_status("ready")
         self._ready.set()
         log.info("upstream %s ready with %d tools", self.name, len(self.raw_tools))
-        self._events.publish(UpstreamConnected(self.name, len(self.raw_tools)))
 
     async def _stay_healthy(self) -> str | None:
         """Ping every health-check interval and re-list tools every ttl until something fails.
@@ -306,7 +302,6 @@ class UpstreamSupervisor:
             self._on_tools_changed()
         if was_ready or failures == 1:
             log.warning("upstream %s unavailable: %s", self.name, error)
-            self._events.publish(UpstreamDisconnected(self.name, error))
         limit = self.config.reconnect.max_attempts
         if limit and failures >= limit:
             log.error(

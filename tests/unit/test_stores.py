@@ -2,66 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from mcpstead.calls import CallLog
-from mcpstead.events import EventBus, ToolCallFailed, UpstreamConnected, UpstreamDisconnected
 from mcpstead.sessions import SessionStore
-
-# -- EventBus ----------------------------------------------------------------------------------------------
-
-
-async def test_every_subscriber_gets_every_notice() -> None:
-    bus = EventBus()
-    one, two = bus.subscribe(), bus.subscribe()
-    bus.publish(UpstreamConnected("a", 3))
-    assert await one.get() == UpstreamConnected("a", 3)
-    assert await two.get() == UpstreamConnected("a", 3)
-
-
-async def test_full_subscription_drops_the_oldest() -> None:
-    bus = EventBus()
-    sub = bus.subscribe(maxlen=2)
-    notices = [UpstreamDisconnected("a", "e1"), UpstreamDisconnected("a", "e2"), ToolCallFailed("a__t", "boom")]
-    for notice in notices:
-        bus.publish(notice)
-    assert sub.dropped == 1
-    assert [await sub.get(), await sub.get()] == notices[1:]
-    bus.publish(UpstreamConnected("a", 0))
-    assert sub.dropped == 1
-
-
-async def test_get_waits_for_a_publish() -> None:
-    bus = EventBus()
-    sub = bus.subscribe()
-    asyncio.get_running_loop().call_soon(bus.publish, UpstreamConnected("late", 1))
-    async with asyncio.timeout(5):
-        assert await sub.get() == UpstreamConnected("late", 1)
-
-
-async def test_async_iteration() -> None:
-    bus = EventBus()
-    sub = bus.subscribe()
-    bus.publish(UpstreamConnected("a", 1))
-    bus.publish(UpstreamConnected("b", 2))
-    seen = []
-    async with asyncio.timeout(5):
-        async for notice in sub:
-            seen.append(notice)
-            if len(seen) == 2:
-                break
-    assert seen == [UpstreamConnected("a", 1), UpstreamConnected("b", 2)]
-
-
-async def test_unsubscribed_gets_nothing() -> None:
-    bus = EventBus()
-    sub = bus.subscribe()
-    bus.unsubscribe(sub)
-    bus.unsubscribe(sub)  # twice is fine
-    bus.publish(UpstreamConnected("a", 1))
-    assert sub.dropped == 0
-    assert not sub._items
-
 
 # -- SessionStore ------------------------------------------------------------------------------------------
 
