@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import uvicorn
 
+from mcpstead.aio import cancel_and_wait
 from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
 from mcpstead.downstream.serving import CoalescingHttpToolsProtocol
@@ -152,9 +153,7 @@ async def serve(
             await _stop_serving(gateway, server, server_task, grace)
             if frontend_task is not None:
                 await _finish(frontend_task, 5.0)
-            stop_task.cancel()
-            for task in background:
-                task.cancel()
+            await cancel_and_wait(stop_task, *background)
             if server_task.done() and not server_task.cancelled() and server_task.exception() is not None:
                 log.error("the HTTP server stopped: %s", server_task.exception())
                 return 1
@@ -180,9 +179,7 @@ async def _stop_serving(
     gateway.accepting_sessions = False
     gateway.end_streams()
     server.should_exit = True
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(grace):
-            await asyncio.shield(server_task)
+    await asyncio.wait({server_task}, timeout=grace)
     if not server_task.done():
         log.warning("requests still in flight after %gs; ending upstream connections", grace)
         await gateway.shutdown()
@@ -202,5 +199,5 @@ async def _finish(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-    except Exception:
-        return
+    except Exception as exc:  # the task failed; say so (the caller decides the exit code)
+        log.error("%s stopped with an error: %s", task.get_name(), exc)
