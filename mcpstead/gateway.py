@@ -17,18 +17,19 @@ from mcpstead import jsonrpc
 from mcpstead.aio import cancel_and_wait
 from mcpstead.calls import CallLog
 from mcpstead.clock import Clock, SystemClock
-from mcpstead.config import GatewayConfig
-from mcpstead.errors import RpcError, UpstreamError, UpstreamRpcError
+from mcpstead.config import GatewayConfig, load_config
+from mcpstead.config_diff import diff_configs, effective_config
+from mcpstead.errors import ConfigError, RpcError, UpstreamError, UpstreamRpcError
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.protocol import split_qualified
 from mcpstead.registry import ToolRegistry
-from mcpstead.reload import reload_gateway
 from mcpstead.sessions import DownstreamSession, SessionStore
 from mcpstead.state import CallSource, GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 
 log = logging.getLogger("mcpstead.gateway")
+reload_log = logging.getLogger("mcpstead.reload")
 DASHBOARD_CLIENT = "dashboard"
 TOOLS_LIST_CHANGED = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
 
@@ -202,9 +203,74 @@ class Gateway:
     def log_lines(self, after_seq: int = 0) -> tuple[LogLineView, ...]:
         return self.log_ring.after(after_seq) if self.log_ring is not None else ()
 
+    # -- reload ----------------------------------------------------------------------------------------
+
     async def reload(self) -> ReloadView:
-        """Re-read the config file, validate it fully, then apply the difference. See mcpstead/reload.py."""
-        return await reload_gateway(self)
+        """Re-read the config file, validate it fully, then apply the difference. A bad file changes nothing.
+
+        The one reload path: file saves (mcpstead/reload.py), SIGHUP, POST /-/reload and the dashboard.
+        """
+        async with self.reload_lock:
+            now = self.clock.wall()
+            try:
+                new = load_config(self.config.path)
+            except ConfigError as exc:
+                outcome = ReloadView(at=now, ok=False, errors=tuple(exc.problems))
+                reload_log.error("config reload failed; keeping the running config: %s", " | ".join(exc.problems))
+                self.metrics.config_reload(ok=False)
+                self.last_reload = outcome
+                self.bump()
+                return outcome
+            return await self._apply_config(new, now)
+
+    async def apply_config(self, new: GatewayConfig) -> ReloadView:
+        """Apply a validated config: upstreams whose connection settings changed are restarted, soft settings
+        apply in place, untouched upstreams (and all sessions) are left alone."""
+        async with self.reload_lock:
+            return await self._apply_config(new, self.clock.wall())
+
+    async def _apply_config(self, new: GatewayConfig, now: float) -> ReloadView:
+        diff = diff_configs(self.config, new)
+        for setting in diff.ignored:
+            reload_log.warning("config reload ignored a change to %s; restart required", setting)
+        self.config = effective_config(self.config, new)
+        stopping = [self.supervisors.pop(name) for name in (*diff.removed, *diff.restarted)]
+        await asyncio.gather(*(supervisor.stop() for supervisor in stopping), return_exceptions=True)
+        for name in diff.removed:
+            self.metrics.forget_upstream(name)
+        for name in (*diff.restarted, *diff.added):
+            self.add_upstream(name)
+        for name in diff.updated:
+            server = self.config.server(name)
+            assert server is not None
+            self.supervisors[name].update_config(server)
+        for name in diff.unchanged:
+            if self.supervisors[name].status == "failed":
+                self.supervisors[name].reconnect()
+        self.tools_changed()
+
+        outcome = ReloadView(
+            at=now,
+            ok=True,
+            added=diff.added,
+            removed=diff.removed,
+            restarted=diff.restarted,
+            updated=diff.updated,
+            unchanged=diff.unchanged,
+            ignored=diff.ignored,
+        )
+        reload_log.info(
+            "config reloaded added=%d removed=%d restarted=%d updated=%d unchanged=%d",
+            len(diff.added),
+            len(diff.removed),
+            len(diff.restarted),
+            len(diff.updated),
+            len(diff.unchanged),
+        )
+        self.metrics.config_reload(ok=True)
+        self.last_reload = outcome
+        self.bump()
+        return outcome
 
     async def _collect_idle_sessions(self) -> None:
         settings = self.config.mcp.session

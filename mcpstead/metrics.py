@@ -2,96 +2,46 @@
 
 Counting is plain integer and dict arithmetic on the hot path (no locks, no prometheus-client objects per
 call); collectors turn the numbers into metric families at scrape time. Per-upstream numbers live in each
-supervisor's UpstreamStats, so the series of a removed upstream disappear with it.
+supervisor's UpstreamStats (mcpstead/stats.py), so the series of a removed upstream disappear with it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 import resource
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from mcpstead import __version__
+from mcpstead.stats import Histogram, UpstreamStats
 
-if TYPE_CHECKING:
-    from mcpstead.upstream.supervisor import UpstreamSupervisor
-
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 SESSION_DURATION_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 21600.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-class Histogram:
-    """Bucket counts, sum and count: all a Prometheus histogram needs, at the cost of one bisect."""
+class UpstreamSource(Protocol):
+    """What the upstream families read from each supervisor (metrics.py never imports the supervisor)."""
 
-    __slots__ = ("bounds", "count", "counts", "total")
-
-    def __init__(self, bounds: tuple[float, ...] = DURATION_BUCKETS) -> None:
-        self.bounds = bounds
-        self.counts = [0] * (len(bounds) + 1)
-        self.total = 0.0
-        self.count = 0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.total += value
-        self.count += 1
-
-    def cumulative(self) -> list[tuple[str, float]]:
-        running = 0
-        buckets: list[tuple[str, float]] = []
-        for bound, count in zip((*(f"{b:g}" for b in self.bounds), "+Inf"), self.counts, strict=True):
-            running += count
-            buckets.append((bound, float(running)))
-        return buckets
-
-
-@contextlib.contextmanager
-def measured(outcomes: dict[str, int], histogram: Histogram, clock: Callable[[], float]) -> Iterator[None]:
-    """Count the block's outcome ("success" or "error") and observe how long it took."""
-    started = clock()
-    try:
-        yield
-    except Exception:
-        outcomes["error"] += 1
-        raise
-    else:
-        outcomes["success"] += 1
-    finally:
-        histogram.observe(clock() - started)
-
-
-@dataclass(slots=True)
-class UpstreamStats:
-    """Counters for one upstream, owned by its supervisor."""
-
-    initialize: dict[str, int] = field(default_factory=lambda: {"success": 0, "error": 0})
-    initialize_duration: Histogram = field(default_factory=Histogram)
-    health_checks: dict[str, int] = field(default_factory=lambda: {"success": 0, "failure": 0})
-    reconnect_attempts: dict[str, int] = field(default_factory=lambda: {"success": 0, "error": 0})
-    backoff_seconds_total: float = 0.0
-    current_backoff: float = 0.0
-    tools_refresh: dict[str, int] = field(default_factory=lambda: {"success": 0, "error": 0})
-    tools_refresh_duration: Histogram = field(default_factory=Histogram)
-    tools_last_refresh: float | None = None
-    bytes: dict[str, int] = field(default_factory=lambda: {"sent": 0, "received": 0})
-    session_resets: dict[str, int] = field(
-        default_factory=lambda: {"unknown_session": 0, "expired": 0, "terminated": 0}
-    )
-
-    def count_bytes(self, direction: str, size: int) -> None:
-        self.bytes[direction] += size
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def raw_tools(self) -> Sized: ...
+    @property
+    def reconnects(self) -> int: ...
+    @property
+    def last_seen(self) -> float | None: ...
+    @property
+    def stats(self) -> UpstreamStats: ...
 
 
 @dataclass(slots=True)
@@ -104,7 +54,7 @@ class ToolCallStats:
 class GatewayMetrics:
     def __init__(
         self,
-        supervisors: Callable[[], Iterable[UpstreamSupervisor]],
+        supervisors: Callable[[], Iterable[UpstreamSource]],
         sessions_active: Callable[[], int],
         wall: Callable[[], float],
     ) -> None:
@@ -253,10 +203,10 @@ class GatewayMetrics:
         yield last
 
 
-def _upstream_families(supervisors: Iterable[UpstreamSupervisor], now: float) -> Iterator[Metric]:
+def _upstream_families(supervisors: Iterable[UpstreamSource], now: float) -> Iterator[Metric]:
     upstreams = sorted(supervisors, key=lambda s: s.name)
 
-    def per(name: str, help_text: str, value: Callable[[UpstreamSupervisor], float], kind: str = "gauge") -> Metric:
+    def per(name: str, help_text: str, value: Callable[[UpstreamSource], float], kind: str = "gauge") -> Metric:
         family = (GaugeMetricFamily if kind == "gauge" else CounterMetricFamily)(name, help_text, labels=["server"])
         for upstream in upstreams:
             family.add_metric([upstream.name], value(upstream))

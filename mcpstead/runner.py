@@ -139,7 +139,7 @@ async def serve(
             )
             server_task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
             if watch:
-                _spawn(background, lambda: watch_config(gateway, stop))
+                _spawn(background, lambda: watch_config(gateway.config.path, gateway.reload, stop))
             log.info("mcpstead listening on %s", url)
             if on_ready is not None:
                 on_ready(url)

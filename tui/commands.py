@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
+from textual.message import Message
 
 from tui import formatting
 from tui.messages import RunTool
 
 if TYPE_CHECKING:
-    from tui.app import DashboardApp
+    from tui.screens.dashboard import DashboardScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,19 @@ class CommandSource(Protocol):
     """What the palette asks for its entries (the dashboard app), computed fresh each time it opens."""
 
     def palette_commands(self) -> Iterable[PaletteCommand]: ...
+
+
+class PaletteHost(Protocol):
+    """What the palette's entries act on (the dashboard app), so this module never imports the app."""
+
+    @property
+    def dashboard(self) -> DashboardScreen: ...
+
+    def action_reload(self) -> None: ...
+
+    def action_help(self) -> None: ...
+
+    def post_message(self, message: Message) -> bool: ...
 
 
 class DashboardCommands(Provider):
@@ -52,7 +66,7 @@ class DashboardCommands(Provider):
                 yield Hit(score, shown, command.run, text=command.title, help=escape(command.help))
 
 
-def dashboard_commands(app: DashboardApp) -> Iterator[PaletteCommand]:
+def dashboard_commands(app: PaletteHost) -> Iterator[PaletteCommand]:
     """The app-wide actions, then one entry per upstream, tool and session in the snapshot on screen."""
     dashboard = app.dashboard
     yield PaletteCommand("Reload config", "Re-read the config file and apply the changes", app.action_reload)

@@ -19,8 +19,8 @@ from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
-from mcpstead.metrics import UpstreamStats, measured
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
+from mcpstead.stats import UpstreamStats, measured
 from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
 from mcpstead.upstream.http import StreamableHttpConnection
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
