@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from mcpstead import __version__
 from mcpstead.config import CONFIG_ENV, GatewayConfig, load_config, resolve_config_path
-from mcpstead.errors import ConfigError
+from mcpstead.errors import ConfigError, StartupError
 from mcpstead.logs import LogRing, setup_logging
 
 EXIT_CONFIG = 2
@@ -93,7 +93,7 @@ def _check(config: GatewayConfig) -> int:
 
 
 def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool) -> int:
-    from mcpstead.runner import StartupError, run
+    from mcpstead.runner import run
 
     ring = None
     if headless:

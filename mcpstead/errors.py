@@ -15,6 +15,18 @@ class ConfigError(McpsteadError):
         super().__init__("\n".join(problems))
 
 
+class StartupError(McpsteadError):
+    """The gateway cannot start (a busy port, a required upstream down); the message is one line for the user."""
+
+
+class UnknownUpstreamError(McpsteadError):
+    """A command (the dashboard's reconnect) named an upstream that is not configured."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        super().__init__(f"no upstream named '{upstream}'")
+
+
 class UpstreamError(McpsteadError):
     """An upstream could not answer: transport failure, bad answer, timeout, or not connected.
 

@@ -19,7 +19,7 @@ from mcpstead.calls import CallLog
 from mcpstead.clock import Clock, SystemClock
 from mcpstead.config import GatewayConfig, load_config
 from mcpstead.config_diff import diff_configs, effective_config
-from mcpstead.errors import ConfigError, RpcError, UpstreamError, UpstreamRpcError
+from mcpstead.errors import ConfigError, RpcError, UnknownUpstreamError, UpstreamError, UpstreamRpcError
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.protocol import split_qualified
@@ -285,7 +285,7 @@ class Gateway:
     async def reconnect(self, upstream: str) -> None:
         supervisor = self.supervisors.get(upstream)
         if supervisor is None:
-            raise KeyError(f"no upstream named '{upstream}'")
+            raise UnknownUpstreamError(upstream)
         supervisor.reconnect()
 
     async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult:

@@ -22,6 +22,7 @@ from mcpstead.aio import cancel_and_wait
 from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
 from mcpstead.downstream.serving import CoalescingHttpToolsProtocol
+from mcpstead.errors import StartupError
 from mcpstead.gateway import Gateway
 from mcpstead.logs import LogRing
 from mcpstead.reload import watch_config
@@ -34,10 +35,6 @@ UPSTREAM_CLOSE_SECONDS = 3
 
 class Frontend(Protocol):
     async def run(self, view: GatewayView, stop: asyncio.Event) -> None: ...
-
-
-class StartupError(Exception):
-    """The gateway cannot start; the message is one line for the user."""
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from mcpstead.config import parse_config
-from mcpstead.runner import StartupError, bind, serve
+from mcpstead.errors import StartupError
+from mcpstead.runner import bind, serve
 from tests.integration.gateway_harness import run_gateway
 from tests.integration.misbehaving import build_misbehaving_app
 from tests.integration.upstreams import UpstreamProcess, serve_app, serve_sdk_upstream
