@@ -88,7 +88,6 @@ def create_app(gateway: Gateway) -> ASGIApp:
     admin = AdminEndpoints(gateway)
     app = Starlette(
         routes=[
-            Route("/mcp", mcp.post, methods=["POST"]),
             Route("/mcp", mcp.get, methods=["GET"]),
             Route("/mcp", mcp.delete, methods=["DELETE"]),
             Route("/health", admin.health, methods=["GET"]),
