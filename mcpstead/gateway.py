@@ -26,7 +26,7 @@ from mcpstead.protocol import split_qualified
 from mcpstead.registry import ToolRegistry
 from mcpstead.sessions import DownstreamSession, SessionStore
 from mcpstead.state import CallSource, GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
-from mcpstead.upstream.supervisor import UpstreamSupervisor
+from mcpstead.upstream.supervisor import Connect, UpstreamSupervisor, connect_transport
 
 log = logging.getLogger("mcpstead.gateway")
 reload_log = logging.getLogger("mcpstead.reload")
@@ -42,8 +42,11 @@ class Gateway:
         clock: Clock | None = None,
         listen_url: str = "",
         log_ring: LogRing | None = None,
+        connect: Connect = connect_transport,
     ) -> None:
         self.config = config
+        self._connect = connect
+        """How supervisors make upstream connections (tests pass a fake)."""
         self.log_ring = log_ring
         self.last_reload: ReloadView | None = None
         self.reload_lock = asyncio.Lock()
@@ -94,6 +97,7 @@ class Gateway:
             clock=self.clock,
             on_change=self.bump,
             on_tools_changed=self.tools_changed,
+            connect=self._connect,
         )
         self.supervisors[name] = supervisor
         supervisor.start()

@@ -12,6 +12,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mcpstead.aio import cancel_and_wait
@@ -21,7 +22,14 @@ from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRp
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.stats import UpstreamStats, measured
-from mcpstead.upstream.base import Connection, UpstreamIdentity, initialize, list_all_tools
+from mcpstead.upstream.base import (
+    ByteCounter,
+    Connection,
+    NotificationHandler,
+    UpstreamIdentity,
+    initialize,
+    list_all_tools,
+)
 from mcpstead.upstream.http import StreamableHttpConnection
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 
@@ -35,6 +43,35 @@ def backoff_delay(failures: int, base_ms: int, max_ms: int, rng: Callable[[], fl
     exponent = min(max(failures, 1) - 1, 30)
     delay_ms = min(base_ms * (2**exponent), max_ms)
     return float(delay_ms * (1 - JITTER * rng()) / 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionHooks:
+    """What a connection reports back to its supervisor."""
+
+    on_notification: NotificationHandler
+    count_bytes: ByteCounter
+    count_session_reset: Callable[[str], None]
+    """Streamable HTTP: the upstream session was re-initialized, and why."""
+    stderr: deque[str]
+    """stdio: the ring the child's stderr lines go to ..."""
+    stderr_written: Callable[[], None]
+    """... and told after each line."""
+
+
+Connect = Callable[[ServerConfig, TransportKind, ConnectionHooks], Connection]
+"""Makes the (unopened) connection for an upstream over one transport; tests pass a fake."""
+
+
+def connect_transport(config: ServerConfig, transport: TransportKind, hooks: ConnectionHooks) -> Connection:
+    """The real transports."""
+    if transport == "stdio":
+        return StdioConnection(config, hooks.on_notification, hooks.stderr, hooks.stderr_written, hooks.count_bytes)
+    if transport == "sse":
+        from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
+
+        return SseConnection(config, hooks.on_notification, hooks.count_bytes)
+    return StreamableHttpConnection(config, hooks.on_notification, hooks.count_session_reset, hooks.count_bytes)
 
 
 def describe_tool(upstream: str, tool: dict[str, Any], qualified_name: str) -> ToolView:
@@ -56,6 +93,8 @@ class UpstreamSupervisor:
         clock: Clock,
         on_change: Callable[[], None],
         on_tools_changed: Callable[[], None],
+        connect: Connect = connect_transport,
+        rng: Callable[[], float] = random.random,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -85,6 +124,16 @@ class UpstreamSupervisor:
         self._tools_view: tuple[ToolView, ...] = ()
         self._ping_supported = True
         self.stats = UpstreamStats()
+        self._connect_to = connect
+        self._rng = rng
+        """Backoff jitter (0 <= rng() < 1)."""
+        self._hooks = ConnectionHooks(
+            on_notification=self._on_notification,
+            count_bytes=self.stats.count_bytes,
+            count_session_reset=self._count_session_reset,
+            stderr=self.stderr,
+            stderr_written=self._stderr_written,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -186,7 +235,7 @@ class UpstreamSupervisor:
             await self._connect_with("sse")
 
     async def _connect_with(self, transport: TransportKind) -> None:
-        connection = self._new_connection(transport)
+        connection = self._connect_to(self.config, transport, self._hooks)
         self._connection = connection
         try:
             await connection.open()
@@ -198,19 +247,6 @@ class UpstreamSupervisor:
                 self.transport = None
             raise
         self.transport = transport
-
-    def _new_connection(self, transport: TransportKind) -> Connection:
-        if transport == "stdio":
-            return StdioConnection(
-                self.config, self._on_notification, self.stderr, self._stderr_written, self.stats.count_bytes
-            )
-        if transport == "sse":
-            from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
-
-            return SseConnection(self.config, self._on_notification, self.stats.count_bytes)
-        return StreamableHttpConnection(
-            self.config, self._on_notification, self._count_session_reset, self.stats.count_bytes
-        )
 
     def _stderr_written(self) -> None:
         self.stderr_seq += 1
@@ -313,7 +349,9 @@ class UpstreamSupervisor:
             self._set_status("failed")
             await self._restart.wait()
             return
-        delay = backoff_delay(failures, self.config.reconnect.backoff_base_ms, self.config.reconnect.backoff_max_ms)
+        delay = backoff_delay(
+            failures, self.config.reconnect.backoff_base_ms, self.config.reconnect.backoff_max_ms, self._rng
+        )
         self.next_retry_at = self._clock.wall() + delay
         self.stats.current_backoff = delay
         self._set_status("backoff")
