@@ -15,6 +15,7 @@ import pytest
 from mcpstead.config import parse_config
 from mcpstead.downstream.app import create_app
 from mcpstead.gateway import Gateway
+from mcpstead.upstream.supervisor import Connect, connect_transport
 
 BASE_URL = "http://127.0.0.1:8766"
 ACCEPT_BOTH = "application/json, text/event-stream"
@@ -122,10 +123,12 @@ StartGateway = Callable[..., AbstractAsyncContextManager[Harness]]
 
 
 @asynccontextmanager
-async def _start(yaml_text: str = "", environ: Mapping[str, str] | None = None) -> AsyncIterator[Harness]:
+async def _start(
+    yaml_text: str = "", environ: Mapping[str, str] | None = None, connect: Connect = connect_transport
+) -> AsyncIterator[Harness]:
     config = parse_config(yaml_text, "test.yaml", environ or {})
     async with (
-        Gateway(config) as gateway,
+        Gateway(config, connect=connect) as gateway,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(gateway)), base_url=BASE_URL) as client,
     ):
         yield Harness(gateway, client)
@@ -133,7 +136,8 @@ async def _start(yaml_text: str = "", environ: Mapping[str, str] | None = None) 
 
 @pytest.fixture
 def start() -> StartGateway:
-    """`async with start(yaml_text, environ) as h:` runs a gateway with that config."""
+    """`async with start(yaml_text, environ) as h:` runs a gateway with that config; `connect=` makes its
+    upstream connections (tests/fakes.py's `FakeUpstream.connect` for an upstream in process)."""
     return _start
 
 
