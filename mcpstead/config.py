@@ -7,6 +7,7 @@ The key set is the reference gateway's, plus stdio upstreams and per-upstream ca
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import sys
@@ -94,8 +95,23 @@ class ReconnectConfig(_Model):
         return self
 
 
-class ToolsConfig(_Model):
+class NameFilter(_Model):
+    """Glob lists over an upstream's own names (URIs for resources): a name is offered when it matches some
+    `include` pattern (all names when `include` is empty) and no `exclude` pattern. A name not offered cannot
+    be called either."""
+
+    include: tuple[str, ...] = Field((), strict=False)
+    exclude: tuple[str, ...] = Field((), strict=False)
+
+    def allows(self, name: str) -> bool:
+        if self.include and not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.exclude)
+
+
+class ToolsConfig(NameFilter):
     ttl_seconds: int = Field(300, ge=1)
+    """How often the upstream's lists (tools, prompts, resources, templates) are fetched again."""
 
 
 class QuirksConfig(_Model):
@@ -121,6 +137,16 @@ class ServerConfig(_Model):
     timeout_seconds: float = Field(60, gt=0, le=86400)
     health_check_seconds: float = Field(15, gt=0, le=86400)
     """How often a ready upstream is pinged, so a dead one is noticed without waiting for a call."""
+    prompts: NameFilter = NameFilter()
+    resources: NameFilter = NameFilter()
+    """Filters resource URIs and resource template URI templates."""
+    prefix: bool = True
+    """Tools and prompts appear as `<server>__<name>`; with `false` their names pass through unchanged."""
+    session: Literal["shared", "per_client"] = "shared"
+    """`shared`: one upstream session for every client. `per_client`: one upstream session per downstream
+    session, opened at its first request with that client's capabilities, closed when it ends."""
+    max_sessions: int = Field(32, ge=1)
+    """With `session: per_client`, at most this many upstream sessions at once."""
 
     @field_validator("auth", mode="before")
     @classmethod

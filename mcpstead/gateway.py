@@ -1,4 +1,4 @@
-"""The Gateway facade: owns config, upstream supervisors, tool registry, sessions, calls and metrics.
+"""The Gateway facade: owns config, upstream supervisors, the catalog, sessions, calls and metrics.
 
 It is an async context manager: entering starts every upstream supervisor and the session GC; leaving stops
 them in order. Every state change bumps `version` and sets `changed`, which is all an observer needs.
@@ -13,25 +13,30 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from mcpstead import jsonrpc
 from mcpstead.aio import cancel_and_wait
 from mcpstead.calls import CallLog
+from mcpstead.catalog import Catalog, UpstreamLists, build_catalog
 from mcpstead.clock import Clock, SystemClock
 from mcpstead.config import GatewayConfig, load_config
 from mcpstead.config_diff import diff_configs, effective_config
-from mcpstead.errors import ConfigError, RpcError, UnknownUpstreamError, UpstreamError, UpstreamRpcError
+from mcpstead.errors import ConfigError, RpcError, UnknownUpstreamError
+from mcpstead.fanout import SessionFanout, TaskBook
+from mcpstead.forwarder import Forwarder
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
-from mcpstead.protocol import split_qualified
-from mcpstead.registry import ToolRegistry
 from mcpstead.sessions import DownstreamSession, SessionStore
-from mcpstead.state import CallSource, GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
+from mcpstead.state import GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
+from mcpstead.sync import UpstreamSync
 from mcpstead.upstream.supervisor import Connect, UpstreamSupervisor, connect_transport
 
 log = logging.getLogger("mcpstead.gateway")
 reload_log = logging.getLogger("mcpstead.reload")
-DASHBOARD_CLIENT = "dashboard"
-TOOLS_LIST_CHANGED = {"jsonrpc": "2.0", "method": "notifications/tools/list_changed"}
+LIST_CHANGED = {
+    "tools": ("tools",),
+    "prompts": ("prompts",),
+    "resources": ("resources", "templates"),
+}
+"""The list_changed notification of each kind, and the catalog lists it covers."""
 
 
 class Gateway:
@@ -54,7 +59,8 @@ class Gateway:
         self.listen_url = listen_url
         self.sessions = SessionStore()
         self.calls = CallLog()
-        self.registry = ToolRegistry()
+        self.catalog = Catalog()
+        self.tasks = TaskBook()
         self.started_at = self.clock.wall()
         self.started_monotonic = self.clock.monotonic()
         self.accepting_sessions = True
@@ -63,6 +69,16 @@ class Gateway:
         self.supervisors: dict[str, UpstreamSupervisor] = {}
         self.metrics = GatewayMetrics(lambda: self.supervisors.values(), lambda: len(self.sessions), self.clock.wall)
         self._gc_task: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self.fanout = SessionFanout(self.sessions, self.tasks, self._upstream_list_changed, self._timeout_of)
+        self.sync = UpstreamSync(lambda: self.supervisors, lambda: self.sessions)
+        self.forwarder = Forwarder(
+            self.supervisors, lambda: self.catalog, self.tasks, self.calls, self.metrics, self.clock, self.bump
+        )
+        self.forward = self.forwarder.forward
+        self.route_tool_call = self.forwarder.call_tool
+        self.list_tasks = self.forwarder.list_tasks
+        self.roots_changed = self.forwarder.roots_changed
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -84,6 +100,10 @@ class Gateway:
         await cancel_and_wait(gc_task)
         for session in self.sessions:
             self.close_session(session.session_id, "gateway_shutdown")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await asyncio.gather(*self._background, return_exceptions=True)
+        await cancel_and_wait(*self._background)
         supervisors = list(self.supervisors.values())
         await asyncio.gather(*(supervisor.stop() for supervisor in supervisors), return_exceptions=True)
         self.bump()
@@ -96,7 +116,9 @@ class Gateway:
             server,
             clock=self.clock,
             on_change=self.bump,
-            on_tools_changed=self.tools_changed,
+            on_lists_changed=self.lists_changed,
+            hooks=self.fanout,
+            on_ready=self._upstream_ready,
             connect=self._connect,
         )
         self.supervisors[name] = supervisor
@@ -125,13 +147,60 @@ class Gateway:
         self._version += 1
         self._changed.set()
 
-    def tools_changed(self) -> None:
-        before = self.registry.tools
-        self.registry.rebuild(self.supervisors.values())
-        if self.registry.tools != before:
-            for session in self.sessions:
-                session.notify(TOOLS_LIST_CHANGED)
+    def lists_changed(self) -> None:
+        """Some upstream's lists changed (or it came or went): rebuild the catalog, log what is new among
+        its problems, and tell every session about each kind whose merged list really changed."""
+        before = self.catalog
+        ready = [
+            UpstreamLists(s.config, s.lists, s.task_augmented_calls)
+            for server in self.config.servers
+            if (s := self.supervisors.get(server.name)) is not None
+        ]
+        self.catalog = build_catalog(ready)
+        for problem in self.catalog.problems:
+            if problem not in before.problems:
+                log.warning("%s", problem)
+        for supervisor in self.supervisors.values():
+            supervisor.set_tool_views(self.catalog.tool_views.get(supervisor.name, ()))
+        for kind, fields in LIST_CHANGED.items():
+            if any(getattr(before, field) != getattr(self.catalog, field) for field in fields):
+                message = {"jsonrpc": "2.0", "method": f"notifications/{kind}/list_changed"}
+                for session in self.sessions:
+                    session.notify(message)
         self.bump()
+
+    def _upstream_list_changed(self, upstream: str, kind: str) -> None:
+        """An upstream said one of its lists changed: fetch them again now."""
+        supervisor = self.supervisors.get(upstream)
+        if supervisor is not None:
+            supervisor.check_soon()
+
+    def _upstream_ready(self, supervisor: UpstreamSupervisor) -> None:
+        """(Re)connected: its shared session gets back the subscriptions and log level clients asked for."""
+        self.spawn(self.sync.replay(supervisor), f"replay-{supervisor.name}")
+
+    def _timeout_of(self, upstream: str) -> float:
+        supervisor = self.supervisors.get(upstream)
+        return supervisor.config.timeout_seconds if supervisor is not None else 60.0
+
+    def spawn(self, work: Any, name: str) -> None:
+        """Housekeeping that no request waits for; shutdown waits for it (bounded)."""
+        task: asyncio.Task[None] = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def upstream_capabilities(self) -> list[dict[str, Any]]:
+        return [s.capabilities for s in self.supervisors.values() if s.status == "ready"]
+
+    def upstream_instructions(self) -> list[tuple[str, str]]:
+        """Each ready upstream's instructions, under its name, in config order."""
+        found = []
+        for server in self.config.servers:
+            supervisor = self.supervisors.get(server.name)
+            identity = supervisor.identity if supervisor is not None and supervisor.status == "ready" else None
+            if identity is not None and identity.instructions:
+                found.append((server.name, identity.instructions))
+        return found
 
     async def wait_for_change(self, seen: int, timeout: float | None = None) -> int:
         """Return as soon as `version` differs from `seen`, or after `timeout` with the same version."""
@@ -161,7 +230,7 @@ class Gateway:
 
     # -- sessions --------------------------------------------------------------------------------------
 
-    def open_session(self, protocol_version: str, client_info: Any) -> DownstreamSession:
+    def open_session(self, protocol_version: str, client_info: Any, capabilities: Any = None) -> DownstreamSession:
         info = client_info if isinstance(client_info, dict) else {}
         session = self.sessions.create(
             protocol_version=protocol_version,
@@ -170,6 +239,7 @@ class Gateway:
             wall=self.clock.wall(),
             monotonic=self.clock.monotonic(),
         )
+        session.capabilities = capabilities if isinstance(capabilities, dict) else {}
         self.metrics.session_opened()
         log.debug(
             "session %s opened by %s %s (%s)",
@@ -194,11 +264,18 @@ class Gateway:
         session = self.sessions.remove(session_id)
         if session is None:
             return False
-        session.close_stream()
+        session.end()
+        self.spawn(self._release(session), f"release-{session_id[:8]}")
         self.metrics.session_ended(reason, self.clock.monotonic() - session.started)
         log.debug("session %s ended (%s)", session_id[:8], reason)
         self.bump()
         return True
+
+    async def _release(self, session: DownstreamSession) -> None:
+        """What an ended session held upstream: its subscriptions, its level, its per-client sessions."""
+        await self.sync.session_ended(session)
+        for supervisor in list(self.supervisors.values()):
+            await supervisor.release_client(session.session_id)
 
     async def end_session(self, session_id: str) -> bool:
         """The dashboard's 'end session' action."""
@@ -251,7 +328,7 @@ class Gateway:
         for name in diff.unchanged:
             if self.supervisors[name].status == "failed":
                 self.supervisors[name].reconnect()
-        self.tools_changed()
+        self.lists_changed()
 
         outcome = ReloadView(
             at=now,
@@ -295,136 +372,9 @@ class Gateway:
     async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult:
         """The dashboard's tool runner: the same routing as a client's call, recorded as from the dashboard."""
         try:
-            result = await self.route_tool_call(
+            result = await self.forwarder.call_tool(
                 {"name": qualified_name, "arguments": dict(arguments)}, session=None, source="dashboard"
             )
         except RpcError as exc:
             return ToolRunResult(result=None, error=f"{exc.message} (code {exc.code})")
         return ToolRunResult(result=result, error=None)
-
-    # -- routing ---------------------------------------------------------------------------------------
-
-    def tool_definitions(self) -> tuple[dict[str, Any], ...]:
-        return self.registry.tools
-
-    async def route_tool_call(
-        self,
-        params: Any,
-        *,
-        session: DownstreamSession | None,
-        source: CallSource = "client",
-        received_at: float | None = None,
-    ) -> Any:
-        """Forward a tools/call to its upstream and return the upstream's result untouched.
-
-        `received_at` (monotonic) is when the HTTP request arrived, so the call record can split the
-        gateway's own time from the upstream's. Raises RpcError with the code and message the client should get.
-        """
-        if not isinstance(params, dict):
-            raise RpcError(jsonrpc.INVALID_PARAMS, "params are required")
-        qualified = params.get("name")
-        if not isinstance(qualified, str):
-            raise RpcError(jsonrpc.INVALID_PARAMS, "params.name is required")
-        supervisor, tool = self._resolve(qualified)
-        forwarded = {**params, "name": tool}
-        started_wall, started = self.clock.wall(), self.clock.monotonic()
-        result: Any = None
-        error: str | None = None
-        reason: str | None = None
-        try:
-            result = await supervisor.request("tools/call", forwarded)
-        except UpstreamRpcError as exc:
-            error, reason = str(exc), exc.reason
-            raise RpcError(
-                _int_code(exc.error.get("code")), str(exc.error.get("message", "")), exc.error.get("data")
-            ) from None
-        except UpstreamError as exc:
-            error, reason = str(exc), exc.reason
-            raise RpcError(jsonrpc.UPSTREAM_ERROR, str(exc), {"upstream": supervisor.name}) from None
-        finally:
-            now = self.clock.monotonic()
-            upstream_seconds = now - started
-            elapsed = now - (received_at if received_at is not None else started)
-            tool_error = isinstance(result, dict) and result.get("isError") is True
-            if tool_error and reason is None:
-                reason = "upstream_returned_error"
-            self._record_call(
-                session=session,
-                source=source,
-                qualified=qualified,
-                supervisor=supervisor,
-                tool=tool,
-                arguments=params.get("arguments"),
-                result=result,
-                error=error,
-                reason=reason,
-                started_wall=started_wall,
-                elapsed=elapsed,
-                upstream_seconds=upstream_seconds,
-            )
-        return result
-
-    def _resolve(self, qualified: str) -> tuple[UpstreamSupervisor, str]:
-        route = self.registry.route(qualified)
-        if route is not None:
-            return route.supervisor, route.tool
-        parts = split_qualified(qualified)
-        if parts is None:
-            raise RpcError(jsonrpc.INVALID_PARAMS, f"unknown tool '{qualified}': tool names are '<server>__<tool>'")
-        upstream, tool = parts
-        supervisor = self.supervisors.get(upstream)
-        if supervisor is None:
-            raise RpcError(jsonrpc.INVALID_PARAMS, f"unknown upstream '{upstream}' in tool name '{qualified}'")
-        if supervisor.status != "ready":
-            detail = f": {supervisor.last_error}" if supervisor.last_error else ""
-            raise RpcError(
-                jsonrpc.UPSTREAM_ERROR,
-                f"upstream '{upstream}' is disconnected ({supervisor.status}){detail}",
-                {"upstream": upstream},
-            )
-        raise RpcError(
-            jsonrpc.INVALID_PARAMS, f"unknown tool '{qualified}': upstream '{upstream}' has no tool '{tool}'"
-        )
-
-    def _record_call(
-        self,
-        *,
-        session: DownstreamSession | None,
-        source: CallSource,
-        qualified: str,
-        supervisor: UpstreamSupervisor,
-        tool: str,
-        arguments: Any,
-        result: Any,
-        error: str | None,
-        reason: str | None,
-        started_wall: float,
-        elapsed: float,
-        upstream_seconds: float,
-    ) -> None:
-        failed = error is not None
-        tool_error = reason == "upstream_returned_error"
-        if session is not None:
-            session.calls += 1
-        supervisor.count_call(failed or tool_error)
-        self.metrics.tool_call(supervisor.name, tool, elapsed, reason)
-
-        self.calls.record(
-            started_at=started_wall,
-            session_id=session.session_id if session else None,
-            client=session.client_name if session else DASHBOARD_CLIENT,
-            source=source,
-            tool=qualified,
-            upstream=supervisor.name,
-            arguments=arguments,
-            outcome="error" if failed else "tool_error" if tool_error else "ok",
-            result=result,
-            error=error,
-            total_ms=elapsed * 1000,
-            upstream_ms=upstream_seconds * 1000,
-        )
-        self.bump()
-
-
-def _int_code(code: Any) -> int:
-    return code if isinstance(code, int) and not isinstance(code, bool) else jsonrpc.INTERNAL_ERROR

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from mcpstead.state import SessionView
 
+
+class Cancellable(Protocol):
+    """A forwarded request in flight (mcpstead/relay.py's InFlightCall), as a session sees it."""
+
+    def cancel(self) -> None: ...
+
+
 STREAM_BACKLOG = 100
 """Messages waiting for a slow GET-stream reader; beyond this, new ones are dropped (list_changed is idempotent)."""
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+"""RFC 5424 severities as MCP names them, least severe first."""
+SESSION_ENDED = {"code": -32603, "message": "the client's session ended before it answered"}
+
+
+def level_admits(wanted: str | None, level: Any) -> bool:
+    """Whether a log message at `level` reaches a session that asked for `wanted` (None: it never asked,
+    so it gets what the server sends, as it would connected directly)."""
+    if wanted is None or level not in LOG_LEVELS:
+        return True
+    return LOG_LEVELS.index(level) >= LOG_LEVELS.index(wanted)
 
 
 @dataclass(slots=True)
@@ -29,6 +48,19 @@ class DownstreamSession:
     calls: int = 0
     stream: asyncio.Queue[dict[str, Any] | None] | None = None
     """The open GET stream's outbox, if the client keeps one open; None ends the stream."""
+    capabilities: dict[str, Any] = field(default_factory=dict)
+    """What the client declared in initialize (sampling, elicitation, roots, ...)."""
+    log_level: str | None = None
+    """Set by logging/setLevel; None until the client asks."""
+    subscriptions: set[tuple[str, str]] = field(default_factory=set)
+    """(upstream, uri) of every resources/subscribe still in force."""
+    in_flight: dict[Any, Cancellable] = field(default_factory=dict)
+    """Forwarded requests awaiting their answer, by the client's request id (for notifications/cancelled)."""
+    elicitations: set[str] = field(default_factory=set)
+    """elicitationId of every URL-mode elicitation relayed to this client (for notifications/elicitation/complete)."""
+    closed: bool = False
+    _awaiting: dict[str, asyncio.Future[dict[str, Any] | None]] = field(default_factory=dict)
+    _server_request_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def open_stream(self) -> asyncio.Queue[dict[str, Any] | None] | None:
         """A new outbox for a GET stream, or None when one is already open (one stream per session)."""
@@ -37,10 +69,44 @@ class DownstreamSession:
         self.stream = asyncio.Queue()
         return self.stream
 
-    def notify(self, message: dict[str, Any]) -> None:
-        """Queue a server-to-client message on the GET stream; dropped when no stream is open or it is full."""
+    def notify(self, message: dict[str, Any]) -> bool:
+        """Queue a server-to-client message on the GET stream. False (dropped) when no stream is open or it
+        is full."""
         if self.stream is not None and self.stream.qsize() < STREAM_BACKLOG:
             self.stream.put_nowait(message)
+            return True
+        return False
+
+    def expect_client_answer(self) -> tuple[str, asyncio.Future[dict[str, Any] | None]]:
+        """A fresh id for a request relayed to this client, and the future its answer will resolve."""
+        request_id = f"mcpstead-{next(self._server_request_ids)}"
+        future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._awaiting[request_id] = future
+        return request_id, future
+
+    def resolve_client_answer(self, message: dict[str, Any]) -> bool:
+        """The client answered a relayed request. False when nothing waits for that id."""
+        future = self._awaiting.pop(message.get("id"), None)  # type: ignore[arg-type]
+        if future is None or future.done():
+            return False
+        future.set_result(message)
+        return True
+
+    def drop_client_answer(self, request_id: str) -> None:
+        """Nobody waits for this answer any more (the upstream cancelled, or the wait ended)."""
+        future = self._awaiting.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def end(self) -> None:
+        """The session is over: its stream ends and every relayed request still waiting gets an error.
+        Calls in flight run to their end (on shutdown their upstream connections close under them)."""
+        self.closed = True
+        self.close_stream()
+        awaiting, self._awaiting = self._awaiting, {}
+        for future in awaiting.values():
+            if not future.done():
+                future.set_result({"jsonrpc": "2.0", "error": SESSION_ENDED})
 
     def close_stream(self) -> None:
         if self.stream is not None:

@@ -16,6 +16,8 @@ from typing import Any
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
+from mcpstead.relay import InFlightCall
+from mcpstead.sessions import DownstreamSession
 from mcpstead.state import TransportKind
 from mcpstead.upstream.supervisor import ConnectionHooks
 
@@ -77,6 +79,8 @@ class FakeUpstream:
     """Each connect pops one and fails its open() with it, until the deque is empty."""
     requests: list[Request] = field(default_factory=list)
     notifications: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    """Answers the gateway sent to requests of the upstream's own."""
     connections: list[FakeConnection] = field(default_factory=list)
     transports: list[TransportKind] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -134,7 +138,9 @@ class FakeConnection:
             raise self.upstream.open_failures.popleft()
         self.opened = True
 
-    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+    async def request(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
+    ) -> Any:
         self.upstream.requests.append(Request(self.number, method, params, timeout))
         self.upstream.changed.set()
         if self.closed.is_set():
@@ -143,6 +149,12 @@ class FakeConnection:
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         self.upstream.notifications.append((method, params))
+
+    async def respond(self, message: dict[str, Any]) -> None:
+        self.upstream.responses.append(message)
+
+    def initialized(self) -> None:
+        pass
 
     async def close(self) -> None:
         self.close_calls += 1
@@ -161,7 +173,7 @@ class FakeConnection:
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
         if params is not None:
             message["params"] = params
-        self.hooks.on_notification(message)
+        self.hooks.inbound.deliver(message)
 
 
 def rpc_error(name: str, code: int = METHOD_NOT_FOUND, message: str = "Method not found") -> UpstreamRpcError:
@@ -170,3 +182,26 @@ def rpc_error(name: str, code: int = METHOD_NOT_FOUND, message: str = "Method no
 
 def transport_error(name: str, message: str = "connection refused") -> UpstreamError:
     return UpstreamError(name, f"upstream '{name}' {message}", reason="upstream_disconnected")
+
+
+@dataclass
+class RecordingHooks:
+    """InboundHooks (mcpstead/relay.py) that record what reached them; list changes call `on_list_changed`."""
+
+    on_list_changed: Callable[[str, str], None] = lambda upstream, kind: None
+    untied_messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def list_changed(self, upstream: str, kind: str) -> None:
+        self.on_list_changed(upstream, kind)
+
+    def resource_updated(self, upstream: str, message: dict[str, Any]) -> None:
+        self.untied_messages.append(message)
+
+    def untied(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:
+        self.untied_messages.append(message)
+
+    async def untied_request(
+        self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        self.untied_messages.append(message)
+        return None

@@ -48,7 +48,7 @@ class GatewayApp:
             return
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         guard = self._current_guard()
-        response = self._refusal(guard, headers, scope["path"])
+        response: ASGIApp | None = self._refusal(guard, headers, scope["path"])
         if response is None and scope["path"] == "/mcp" and scope["method"] == "POST":
             try:
                 response = await self.mcp.post(Request(scope, receive))

@@ -7,18 +7,29 @@ JSON-RPC shape (400/-32600), session (400 missing / 404 unknown), protocol versi
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from mcpstead import jsonrpc
-from mcpstead.dispatch import dispatch, initialize_result
+from mcpstead import __version__, jsonrpc
+from mcpstead.context import RequestContext
+from mcpstead.downstream.streams import PostReply, run_cancellable
 from mcpstead.gateway import Gateway
 from mcpstead.protocol import BATCH_VERSION, SUPPORTED_VERSIONS, negotiate_version
+from mcpstead.router import dispatch, server_capabilities
 from mcpstead.sessions import DownstreamSession
+
+log = logging.getLogger("mcpstead.downstream")
+INSTRUCTIONS = (
+    "mcpstead is a gateway: tools and prompts from several MCP servers appear here as '<server>__<name>' "
+    "(unless a server is configured with prefix: false), and each description starts with '[<server>]'."
+)
 
 SESSION_HEADER = "mcp-session-id"
 VERSION_HEADER = "mcp-protocol-version"
@@ -51,6 +62,40 @@ async def _stream_events(
 
 class BodyTooLarge(Exception):
     pass
+
+
+class RequestReply:
+    """The ASGI response to one POSTed request: dispatched here, so that what the upstream sends before its
+    answer can switch the response to SSE, and a client that hangs up cancels the call."""
+
+    __slots__ = ("can_stream", "ctx", "sse_only")
+
+    def __init__(self, ctx: RequestContext, sse_only: bool, can_stream: bool) -> None:
+        self.ctx = ctx
+        self.sse_only = sse_only
+        self.can_stream = can_stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx = self.ctx
+        channel = PostReply(send, can_stream=self.can_stream, sse_only=self.sse_only, headers=[])
+        ctx.channel = channel
+        try:
+            answer, gone = await run_cancellable(scope, receive, lambda: dispatch(ctx))
+        except Exception:
+            log.exception("unexpected error handling %s", ctx.method)
+            answer, gone = (
+                jsonrpc.error_response(
+                    ctx.message_id, jsonrpc.INTERNAL_ERROR, "Internal error (see the gateway's log)"
+                ),
+                False,
+            )
+        if gone:
+            log.debug(
+                "client of session %s hung up during %s", ctx.session.session_id[:8] if ctx.session else "-", ctx.method
+            )
+            await channel.abandon()
+            return
+        await channel.finish(answer)
 
 
 def http_error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -90,6 +135,25 @@ def negotiate_framing(accept: str | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def reply_framing(accept: str | None) -> tuple[str | None, bool]:
+    """negotiate_framing, and whether the answer may become an SSE stream (the client lists
+    text/event-stream). Clients send the same Accept every time, so this is computed once per value."""
+    return negotiate_framing(accept), "text/event-stream" in _media_types(accept or "")
+
+
+def initialize_result(gateway: Gateway, protocol_version: str) -> dict[str, Any]:
+    """The union of what the connected upstreams offer, and their instructions under their names."""
+    result: dict[str, Any] = {
+        "protocolVersion": protocol_version,
+        "capabilities": server_capabilities(gateway.upstream_capabilities()),
+        "serverInfo": {"name": "mcpstead", "version": __version__},
+    }
+    parts = [INSTRUCTIONS, *(f"## {name}\n{text}" for name, text in gateway.upstream_instructions())]
+    result["instructions"] = "\n\n".join(parts)
+    return result
+
+
 def accepts_event_stream(accept: str | None) -> bool:
     """Whether a GET may be answered with an SSE stream."""
     return bool(_media_types(accept or "") & {"text/event-stream", "text/*", "*/*"})
@@ -124,10 +188,10 @@ class McpEndpoint:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
-    async def post(self, request: Request) -> Response:
+    async def post(self, request: Request) -> Response | RequestReply:
         gateway = self.gateway
         received_at = gateway.clock.monotonic()
-        framing = negotiate_framing(request.headers.get("accept"))
+        framing, can_stream = reply_framing(request.headers.get("accept"))
         if framing is None:
             return http_error(
                 406, jsonrpc.INVALID_REQUEST, "Not Acceptable: accept application/json or text/event-stream"
@@ -163,14 +227,21 @@ class McpEndpoint:
         if isinstance(session_or_error, Response):
             return session_or_error
         session = session_or_error
-        if not jsonrpc.is_request(message):
-            if "method" in message:  # a notification; a client's response to us needs nothing
-                await dispatch(gateway, session, message)
-
+        params = message.get("params")
+        if params is not None and not isinstance(params, dict):
+            if "id" not in message:
+                return Response(status_code=202)
+            answer = jsonrpc.error_response(message["id"], jsonrpc.INVALID_PARAMS, "params must be an object")
+            return rpc_response(answer, framing)
+        if "method" not in message:  # the client's answer to a request we relayed to it
+            if not session.resolve_client_answer(message):
+                log.debug("session %s answered %r, which nobody waits for", session.session_id[:8], message.get("id"))
             return Response(status_code=202)
-        answer = await dispatch(gateway, session, message, received_at)
-
-        return rpc_response(answer, framing)
+        ctx = RequestContext(gateway, session, message["method"], params or {}, message.get("id"), received_at)
+        if ctx.message_id is None:
+            await dispatch(ctx)
+            return Response(status_code=202)
+        return RequestReply(ctx, framing == "sse", can_stream)
 
     def _initialize(self, request: Request, message: dict[str, Any], framing: str) -> Response:
         gateway = self.gateway
@@ -185,9 +256,9 @@ class McpEndpoint:
             return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: this session is already initialized")
         params: dict[str, Any] = message["params"] if isinstance(message.get("params"), dict) else {}
         version = negotiate_version(params.get("protocolVersion"))
-        session = gateway.open_session(version, params.get("clientInfo"))
+        session = gateway.open_session(version, params.get("clientInfo"), params.get("capabilities"))
         gateway.metrics.request("initialize", True)
-        answer = jsonrpc.result_response(message["id"], initialize_result(version))
+        answer = jsonrpc.result_response(message["id"], initialize_result(gateway, version))
         return rpc_response(answer, framing, {"mcp-session-id": session.session_id})
 
     def _session(self, request: Request) -> DownstreamSession | Response:
@@ -236,14 +307,23 @@ class McpEndpoint:
                 f"this session uses {session.protocol_version}",
             )
 
+        gateway = self.gateway
+        received_at = gateway.clock.monotonic()
+
         async def answer(message: Any) -> dict[str, Any] | None:
             problem = jsonrpc.validation_error(message)
+            if problem is None and not isinstance(message.get("params", {}), dict):
+                problem = "params must be an object"
             if problem is not None:
                 msg_id = message.get("id") if isinstance(message, dict) else None
                 return jsonrpc.error_response(msg_id, jsonrpc.INVALID_REQUEST, f"Invalid Request: {problem}")
             if "method" not in message:
+                session.resolve_client_answer(message)
                 return None
-            return await dispatch(self.gateway, session, message)
+            params = message.get("params") or {}
+            return await dispatch(
+                RequestContext(gateway, session, message["method"], params, message.get("id"), received_at)
+            )
 
         answers = [a for a in await asyncio.gather(*(answer(m) for m in messages)) if a is not None]
         if not answers:

@@ -6,19 +6,28 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mcpstead import __version__, jsonrpc
+from mcpstead import __version__
 from mcpstead.errors import UpstreamError
 from mcpstead.protocol import LATEST_VERSION
 
-NotificationHandler = Callable[[dict[str, Any]], None]
+if TYPE_CHECKING:
+    from mcpstead.relay import InFlightCall
+
 ByteCounter = Callable[[str, int], None]
 """Told the size of every message sent ("sent") and received ("received"), for the bytes metric."""
 
 CLIENT_INFO = {"name": "mcpstead", "version": __version__}
-MAX_TOOL_PAGES = 1000
-"""A bound on tools/list pages, so an upstream that repeats a cursor cannot loop the gateway forever."""
+GATEWAY_CAPABILITIES: dict[str, Any] = {
+    "sampling": {},
+    "elicitation": {"form": {}, "url": {}},
+    "roots": {"listChanged": True},
+}
+"""What a shared upstream session is told the client can do, so servers offer the tools that need it; a
+request for a capability the calling client lacks is refused at once (relay.missing_capability)."""
+MAX_LIST_PAGES = 1000
+"""A bound on list pages, so an upstream that repeats a cursor cannot loop the gateway forever."""
 
 _request_ids = itertools.count(1)
 
@@ -36,6 +45,7 @@ class UpstreamIdentity:
     server_name: str
     server_version: str
     capabilities: dict[str, Any]
+    instructions: str | None = None
 
 
 class Connection(Protocol):
@@ -47,20 +57,42 @@ class Connection(Protocol):
 
     async def open(self) -> None: ...
 
-    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+    async def request(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
+    ) -> Any:
         """Send a request, return its `result`. Raises UpstreamRpcError for a JSON-RPC error answer and
-        UpstreamError (or a subclass) for anything else that went wrong."""
+        UpstreamError (or a subclass) for anything else that went wrong. What arrives on the request's own
+        stream before the answer goes to the connection's inbound, tied to `call`."""
         ...
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None: ...
 
+    async def respond(self, message: dict[str, Any]) -> None:
+        """Send the answer to one of the upstream's own requests."""
+        ...
+
+    def initialized(self) -> None:
+        """The handshake is done: start what the transport does next (the HTTP GET stream)."""
+        ...
+
     async def close(self) -> None: ...
 
 
-async def initialize(connection: Connection, upstream: str, timeout: float) -> UpstreamIdentity:
+async def initialize(
+    connection: Connection,
+    upstream: str,
+    timeout: float,
+    capabilities: dict[str, Any] | None = None,
+    client_info: dict[str, Any] | None = None,
+) -> UpstreamIdentity:
+    """The legacy handshake, declaring `capabilities` (the gateway's, or one client's in per-client mode)."""
     result = await connection.request(
         "initialize",
-        {"protocolVersion": LATEST_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO},
+        {
+            "protocolVersion": LATEST_VERSION,
+            "capabilities": GATEWAY_CAPABILITIES if capabilities is None else capabilities,
+            "clientInfo": client_info or CLIENT_INFO,
+        },
         timeout,
     )
     if not isinstance(result, dict):
@@ -72,37 +104,41 @@ async def initialize(connection: Connection, upstream: str, timeout: float) -> U
         server_name=str(info.get("name", "")),
         server_version=str(info.get("version", "")),
         capabilities=capabilities,
+        instructions=result["instructions"] if isinstance(result.get("instructions"), str) else None,
     )
     await connection.notify("notifications/initialized")
+    connection.initialized()
     return identity
 
 
-async def list_all_tools(connection: Connection, upstream: str, timeout: float) -> list[dict[str, Any]]:
-    """Every tool of the upstream, following `nextCursor` to the end (an empty string is a valid cursor)."""
-    tools: list[dict[str, Any]] = []
+LIST_METHODS = {
+    "tools": "tools/list",
+    "prompts": "prompts/list",
+    "resources": "resources/list",
+    "resourceTemplates": "resources/templates/list",
+}
+"""List kind (the key its items come under) -> the method that lists it."""
+ITEM_KEYS = {"tools": "name", "prompts": "name", "resources": "uri", "resourceTemplates": "uriTemplate"}
+"""The field every item of a kind must have as a string; items without it are skipped."""
+
+
+async def list_all(connection: Connection, upstream: str, kind: str, timeout: float) -> list[dict[str, Any]]:
+    """Every item of one kind, following `nextCursor` to the end (an empty string is a valid cursor)."""
+    method, key = LIST_METHODS[kind], ITEM_KEYS[kind]
+    items: list[dict[str, Any]] = []
     cursor: str | None = None
-    for _ in range(MAX_TOOL_PAGES):
+    for _ in range(MAX_LIST_PAGES):
         params = {"cursor": cursor} if cursor is not None else {}
-        result = await connection.request("tools/list", params, timeout)
-        page = result.get("tools") if isinstance(result, dict) else None
+        result = await connection.request(method, params, timeout)
+        page = result.get(kind) if isinstance(result, dict) else None
         if not isinstance(page, list):
-            raise UpstreamError(upstream, f"upstream '{upstream}' tools/list returned no tools array")
-        tools.extend(tool for tool in page if isinstance(tool, dict) and isinstance(tool.get("name"), str))
+            raise UpstreamError(upstream, f"upstream '{upstream}' {method} returned no {kind} array")
+        items.extend(item for item in page if isinstance(item, dict) and isinstance(item.get(key), str))
         next_cursor = result.get("nextCursor")
         if not isinstance(next_cursor, str):
-            return tools
+            return items
         cursor = next_cursor
-    raise UpstreamError(upstream, f"upstream '{upstream}' tools/list did not end after {MAX_TOOL_PAGES} pages")
-
-
-def reply_to_server_request(message: dict[str, Any]) -> dict[str, Any]:
-    """The answer to a server-to-client request. Relaying them downstream is not built yet, so the upstream
-    gets a prompt answer (a pong, or 'not relayed') instead of waiting forever."""
-    if message["method"] == "ping":
-        return jsonrpc.result_response(message["id"], {})
-    return jsonrpc.error_response(
-        message["id"], jsonrpc.METHOD_NOT_FOUND, f"mcpstead does not relay '{message['method']}' yet"
-    )
+    raise UpstreamError(upstream, f"upstream '{upstream}' {method} did not end after {MAX_LIST_PAGES} pages")
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -18,14 +18,14 @@ from typing import Any
 import aiohttp
 
 from mcpstead import jsonrpc
+from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamTimeoutError
+from mcpstead.relay import InFlightCall, ServerRequestTasks, UpstreamInbound
 from mcpstead.upstream.base import (
     ByteCounter,
-    NotificationHandler,
     initialize,
     notification_message,
-    reply_to_server_request,
     request_message,
 )
 from mcpstead.upstream.pending import unwrap
@@ -41,6 +41,8 @@ from mcpstead.upstream.wire import (
 
 log = logging.getLogger("mcpstead.upstream")
 CLOSE_TIMEOUT_SECONDS = 2.0
+LISTEN_RETRY_SECONDS = (1.0, 30.0)
+"""First and longest wait before the GET stream is opened again after it ended."""
 
 
 def build_session(config: ServerConfig) -> aiohttp.ClientSession:
@@ -68,7 +70,7 @@ class StreamableHttpConnection:
     def __init__(
         self,
         config: ServerConfig,
-        on_notification: NotificationHandler,
+        inbound: UpstreamInbound,
         on_session_reset: Callable[[str], None] = lambda reason: None,
         count_bytes: ByteCounter = lambda direction, size: None,
     ) -> None:
@@ -79,7 +81,10 @@ class StreamableHttpConnection:
         self._reset_lock = asyncio.Lock()
         self._name = config.name
         self._url = config.url
-        self._on_notification = on_notification
+        self._inbound = inbound
+        self._answers = ServerRequestTasks()
+        self._background: set[asyncio.Task[None]] = set()
+        self._listener: asyncio.Task[None] | None = None
         self._client: aiohttp.ClientSession | None = None
         self._session_id: str | None = None
         self._protocol_version: str | None = None
@@ -89,17 +94,19 @@ class StreamableHttpConnection:
     async def open(self) -> None:
         self._client = build_session(self._config)
 
-    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+    async def request(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
+    ) -> Any:
         """One request; when the upstream has forgotten our session, re-initialize once and retry once."""
         session = self._session_id
         try:
-            return await self._request_once(method, params, timeout)
+            return await self._request_once(method, params, timeout, call)
         except UpstreamError as exc:
             reason = session_reset_reason(exc)
             if reason is None or session is None or method == "initialize":
                 raise
             await self._recover_session(session, reason, timeout)
-            return await self._request_once(method, params, timeout)
+            return await self._request_once(method, params, timeout, call)
 
     async def _recover_session(self, failed_session: str, reason: str, timeout: float) -> None:
         """Re-initialize, once for all concurrent callers that saw the same dead session."""
@@ -112,13 +119,19 @@ class StreamableHttpConnection:
             self._on_session_reset(reason)
             await initialize(self, self._name, timeout)
 
-    async def _request_once(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+    async def _request_once(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None
+    ) -> Any:
         request_id, message = request_message(method, params)
         try:
             async with asyncio.timeout(timeout):
-                answer = await self._post(message, expect_id=request_id)
+                answer = await self._post(message, expect_id=request_id, call=call)
         except TimeoutError:
+            self._cancel_upstream(request_id, "timed out")
             raise UpstreamTimeoutError(self._name, timeout) from None
+        except asyncio.CancelledError:
+            self._cancel_upstream(request_id, "cancelled")
+            raise
         if answer is None:
             raise UpstreamError(self._name, f"upstream '{self._name}' returned no body")
         if method == "initialize" and isinstance(answer.get("result"), dict):
@@ -130,6 +143,69 @@ class StreamableHttpConnection:
         message = notification_message(method, params)
         await self._post(message, expect_id=None)
 
+    async def respond(self, message: dict[str, Any]) -> None:
+        await self._post(message, expect_id=None)
+
+    def _cancel_upstream(self, request_id: int, reason: str) -> None:
+        """Tell the upstream we gave up a request (a dropped stream is not a cancellation in this era).
+        Sent from a task of its own, since the caller is being cancelled or has timed out."""
+        if self._client is None:
+            return
+
+        async def send() -> None:
+            with contextlib.suppress(UpstreamError, TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
+                    await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
+
+        task = asyncio.create_task(send(), name=f"cancel-{self._name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def initialized(self) -> None:
+        """Open the GET stream, where the upstream sends what belongs to no request (list changes,
+        resource updates, log messages, requests of its own)."""
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen(), name=f"listen-{self._name}")
+
+    async def _listen(self) -> None:
+        delay = LISTEN_RETRY_SECONDS[0]
+        while self._client is not None:
+            try:
+                if not await self._listen_once():
+                    return
+                delay = LISTEN_RETRY_SECONDS[0]
+            except (aiohttp.ClientError, UpstreamError, ValueError) as exc:
+                log.debug("upstream %s GET stream ended: %s", self._name, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LISTEN_RETRY_SECONDS[1])
+
+    async def _listen_once(self) -> bool:
+        """Read the GET stream until it ends. False when the upstream does not offer one."""
+        client = self._client
+        if client is None:
+            return False
+        headers = {**self._headers(), "accept": "text/event-stream"}
+        async with client.get(self._url, headers=headers) as response:
+            if response.status in (400, 404, 405):
+                log.debug("upstream %s offers no GET stream (HTTP %s)", self._name, response.status)
+                return False
+            if response.status >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
+                raise UpstreamError(self._name, f"upstream '{self._name}' GET stream: HTTP {response.status}")
+            normalize = self._config.quirks.normalize_sse_events
+            async for kind, data in sse_events(response.content.iter_any()):
+                self._count_bytes("received", len(data))
+                message = sse_message(self._name, kind, data, normalize)
+                if message is not None:
+                    self._handle_inbound(message, None)
+        return True
+
+    def _handle_inbound(self, message: dict[str, Any], call: InFlightCall | None) -> None:
+        """A notification or a server-to-client request, from a POST's stream (tied to `call`) or the GET's."""
+        if jsonrpc.is_request(message):
+            self._answers.spawn(self._inbound, message, call, self.respond)
+        elif jsonrpc.is_notification(message):
+            self._inbound.deliver(message, call)
+
     def _headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
         if self._session_id is not None:
@@ -138,7 +214,9 @@ class StreamableHttpConnection:
             headers["mcp-protocol-version"] = self._protocol_version
         return headers
 
-    async def _post(self, message: dict[str, Any], expect_id: int | None) -> dict[str, Any] | None:
+    async def _post(
+        self, message: dict[str, Any], expect_id: int | None, call: InFlightCall | None = None
+    ) -> dict[str, Any] | None:
         client = self._client
         if client is None:
             raise UpstreamError(self._name, f"upstream '{self._name}' is not open")
@@ -149,13 +227,15 @@ class StreamableHttpConnection:
                 session_id = response.headers.get("mcp-session-id")
                 if session_id and message.get("method") == "initialize":
                     self._session_id = session_id
-                return await self._read_answer(response, expect_id)
+                return await self._read_answer(response, expect_id, call)
         except aiohttp.ClientPayloadError as exc:
             raise UpstreamError(self._name, f"upstream '{self._name}' answer broke off: {first_line(exc)}") from None
         except aiohttp.ClientError as exc:
             raise describe_client_error(self._name, exc) from None
 
-    async def _read_answer(self, response: aiohttp.ClientResponse, expect_id: int | None) -> dict[str, Any] | None:
+    async def _read_answer(
+        self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
+    ) -> dict[str, Any] | None:
         status = response.status
         if status >= 400:
             text = (await response.read()).decode(errors="replace")[:ERROR_BODY_CHARS]
@@ -165,7 +245,7 @@ class StreamableHttpConnection:
             )
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" in content_type:
-            return await self._read_sse(response, expect_id)
+            return await self._read_sse(response, expect_id, call)
         body = await response.read()
         self._count_bytes("received", len(body))
         if not body.strip() or expect_id is None:
@@ -186,8 +266,10 @@ class StreamableHttpConnection:
             raise UpstreamError(self._name, f"upstream '{self._name}' answered with the wrong id")
         return answer
 
-    async def _read_sse(self, response: aiohttp.ClientResponse, expect_id: int | None) -> dict[str, Any] | None:
-        """Read events until the answer to `expect_id`; notifications before it go to the handler."""
+    async def _read_sse(
+        self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
+    ) -> dict[str, Any] | None:
+        """Read events until the answer to `expect_id`; what comes before it goes to the inbound."""
         normalize = self._config.quirks.normalize_sse_events
         try:
             async for kind, data in sse_events(response.content.iter_any()):
@@ -197,25 +279,21 @@ class StreamableHttpConnection:
                     continue
                 if jsonrpc.is_response(message) and message.get("id") == expect_id:
                     return message
-                if jsonrpc.is_request(message):
-                    await self._answer_server_request(message)
-                elif jsonrpc.is_notification(message):
-                    self._on_notification(message)
+                self._handle_inbound(message, call)
         except ValueError as exc:
             raise UpstreamError(self._name, f"upstream '{self._name}' sent a broken SSE stream: {exc}") from None
         if expect_id is None:
             return None
         raise UpstreamError(self._name, f"upstream '{self._name}' SSE stream ended before the response")
 
-    async def _answer_server_request(self, message: dict[str, Any]) -> None:
-        with contextlib.suppress(UpstreamError):
-            await self._post(reply_to_server_request(message), expect_id=None)
-
     async def close(self) -> None:
         """End the upstream session (DELETE, bounded) and release the pooled connections."""
         client, self._client = self._client, None
         if client is None:
             return
+        listener, self._listener = self._listener, None
+        await cancel_and_wait(listener, *self._background)
+        await self._answers.cancel_all()
         if self._session_id is not None:
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                 async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError, UpstreamTimeoutError
 from mcpstead.upstream.base import notification_message, request_message
+
+if TYPE_CHECKING:
+    from mcpstead.relay import InFlightCall
 
 
 class PendingRequests:
@@ -63,7 +66,10 @@ class OutOfBandLink:
     async def _send(self, message: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    async def request(self, method: str, params: dict[str, Any] | None, timeout: float) -> Any:
+    async def request(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
+    ) -> Any:
+        """`call` is not needed here: everything arrives on one stream, and the inbound attributes it."""
         upstream = self._pending.upstream
         if self.closed.is_set():
             raise UpstreamDisconnectedError(upstream, self.close_reason)
@@ -85,6 +91,12 @@ class OutOfBandLink:
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         await self._send(notification_message(method, params))
+
+    async def respond(self, message: dict[str, Any]) -> None:
+        await self._send(message)
+
+    def initialized(self) -> None:
+        """Nothing more to open: everything already arrives on the one stream."""
 
     async def _cancel_upstream(self, request_id: int, reason: str) -> None:
         if not self.closed.is_set():

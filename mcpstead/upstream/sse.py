@@ -6,7 +6,6 @@ the connection is closed and the supervisor reconnects.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -20,11 +19,8 @@ from mcpstead import jsonrpc
 from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
-from mcpstead.upstream.base import (
-    ByteCounter,
-    NotificationHandler,
-    reply_to_server_request,
-)
+from mcpstead.relay import ServerRequestTasks, UpstreamInbound
+from mcpstead.upstream.base import ByteCounter
 from mcpstead.upstream.pending import OutOfBandLink
 from mcpstead.upstream.wire import ERROR_BODY_CHARS, default_headers, first_line, is_refused, sse_message
 
@@ -78,7 +74,7 @@ class SseConnection(OutOfBandLink):
     def __init__(
         self,
         config: ServerConfig,
-        on_notification: NotificationHandler,
+        inbound: UpstreamInbound,
         count_bytes: ByteCounter = lambda direction, size: None,
     ) -> None:
         super().__init__(config.name)
@@ -87,7 +83,8 @@ class SseConnection(OutOfBandLink):
         self._count_bytes = count_bytes
         self._name = config.name
         self._url = config.url
-        self._on_notification = on_notification
+        self._inbound = inbound
+        self._answers = ServerRequestTasks()
         self._client: httpx.AsyncClient | None = None
         self._stream: httpx.Response | None = None
         self._endpoint: str | None = None
@@ -156,10 +153,9 @@ class SseConnection(OutOfBandLink):
                 if jsonrpc.is_response(message):
                     self._pending.resolve(message)
                 elif jsonrpc.is_request(message):
-                    with contextlib.suppress(UpstreamError):
-                        await self._send(reply_to_server_request(message))
+                    self._answers.spawn(self._inbound, message, None, self.respond)
                 elif jsonrpc.is_notification(message):
-                    self._on_notification(message)
+                    self._inbound.deliver(message)
         except (httpx.HTTPError, SSEError) as exc:
             reason = f"SSE stream broke: {exc}"
         finally:
@@ -186,6 +182,7 @@ class SseConnection(OutOfBandLink):
     async def close(self) -> None:
         reader, self._reader = self._reader, None
         await cancel_and_wait(reader)
+        await self._answers.cancel_all()
         if self._stream is not None:
             await self._stream.aclose()
             self._stream = None

@@ -16,11 +16,8 @@ from mcpstead import jsonrpc
 from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
-from mcpstead.upstream.base import (
-    ByteCounter,
-    NotificationHandler,
-    reply_to_server_request,
-)
+from mcpstead.relay import ServerRequestTasks, UpstreamInbound
+from mcpstead.upstream.base import ByteCounter
 from mcpstead.upstream.pending import OutOfBandLink
 
 STDERR_LINES = 200
@@ -42,7 +39,7 @@ class StdioConnection(OutOfBandLink):
     def __init__(
         self,
         config: ServerConfig,
-        on_notification: NotificationHandler,
+        inbound: UpstreamInbound,
         stderr: deque[str],
         on_stderr: Callable[[], None],
         count_bytes: ByteCounter = lambda direction, size: None,
@@ -51,12 +48,12 @@ class StdioConnection(OutOfBandLink):
         self._config = config
         self._count_bytes = count_bytes
         self._name = config.name
-        self._on_notification = on_notification
+        self._inbound = inbound
+        self._answers = ServerRequestTasks()
         self._stderr = stderr
         self._on_stderr = on_stderr
         self._process: asyncio.subprocess.Process | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._replies: set[asyncio.Task[None]] = set()
         self._write_lock = asyncio.Lock()
 
     @property
@@ -127,15 +124,9 @@ class StdioConnection(OutOfBandLink):
         if jsonrpc.is_response(message):
             self._pending.resolve(message)
         elif jsonrpc.is_request(message):
-            reply = asyncio.create_task(self._answer_server_request(message))
-            self._replies.add(reply)
-            reply.add_done_callback(self._replies.discard)
+            self._answers.spawn(self._inbound, message, None, self.respond)
         elif jsonrpc.is_notification(message):
-            self._on_notification(message)
-
-    async def _answer_server_request(self, message: dict[str, Any]) -> None:
-        with contextlib.suppress(UpstreamError):
-            await self._send(reply_to_server_request(message))
+            self._inbound.deliver(message)
 
     async def _read_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
@@ -165,3 +156,4 @@ class StdioConnection(OutOfBandLink):
                     break
         self._mark_closed(self.close_reason or "closed by the gateway")
         await cancel_and_wait(*self._tasks)
+        await self._answers.cancel_all()

@@ -12,7 +12,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mcpstead.aio import cancel_and_wait
@@ -20,17 +20,19 @@ from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
+from mcpstead.relay import InboundHooks, InFlightCall, UpstreamInbound
+from mcpstead.sessions import DownstreamSession
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.stats import UpstreamStats, measured
 from mcpstead.upstream.base import (
     ByteCounter,
     Connection,
-    NotificationHandler,
     UpstreamIdentity,
     initialize,
-    list_all_tools,
 )
 from mcpstead.upstream.http import StreamableHttpConnection
+from mcpstead.upstream.lists import fetch_lists
+from mcpstead.upstream.pool import ClientSessionPool
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 
 log = logging.getLogger("mcpstead.upstream")
@@ -49,7 +51,8 @@ def backoff_delay(failures: int, base_ms: int, max_ms: int, rng: Callable[[], fl
 class ConnectionHooks:
     """What a connection reports back to its supervisor."""
 
-    on_notification: NotificationHandler
+    inbound: UpstreamInbound
+    """Where notifications and server-to-client requests go (one per upstream session)."""
     count_bytes: ByteCounter
     count_session_reset: Callable[[str], None]
     """Streamable HTTP: the upstream session was re-initialized, and why."""
@@ -66,12 +69,12 @@ Connect = Callable[[ServerConfig, TransportKind, ConnectionHooks], Connection]
 def connect_transport(config: ServerConfig, transport: TransportKind, hooks: ConnectionHooks) -> Connection:
     """The real transports."""
     if transport == "stdio":
-        return StdioConnection(config, hooks.on_notification, hooks.stderr, hooks.stderr_written, hooks.count_bytes)
+        return StdioConnection(config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.count_bytes)
     if transport == "sse":
         from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
 
-        return SseConnection(config, hooks.on_notification, hooks.count_bytes)
-    return StreamableHttpConnection(config, hooks.on_notification, hooks.count_session_reset, hooks.count_bytes)
+        return SseConnection(config, hooks.inbound, hooks.count_bytes)
+    return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes)
 
 
 def describe_tool(upstream: str, tool: dict[str, Any], qualified_name: str) -> ToolView:
@@ -92,7 +95,9 @@ class UpstreamSupervisor:
         *,
         clock: Clock,
         on_change: Callable[[], None],
-        on_tools_changed: Callable[[], None],
+        on_lists_changed: Callable[[], None],
+        hooks: InboundHooks,
+        on_ready: Callable[[UpstreamSupervisor], None] = lambda supervisor: None,
         connect: Connect = connect_transport,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -100,12 +105,13 @@ class UpstreamSupervisor:
         self.name = config.name
         self._clock = clock
         self._on_change = on_change
-        self._on_tools_changed = on_tools_changed
+        self._on_lists_changed = on_lists_changed
         self.status: UpstreamStatus = "connecting"
         self._detects = config.protocol == "auto" and config.url is not None
         self.transport: TransportKind | None = None if self._detects else config.transport
         """The transport in use; for `protocol: auto` HTTP upstreams, None until detected."""
-        self.raw_tools: tuple[dict[str, Any], ...] = ()
+        self.lists: dict[str, tuple[dict[str, Any], ...]] = {}
+        """Kind ("tools", "prompts", "resources", "resourceTemplates") -> the upstream's items, as listed."""
         self.identity: UpstreamIdentity | None = None
         self.last_seen: float | None = None
         self.reconnects = 0
@@ -127,8 +133,13 @@ class UpstreamSupervisor:
         self._connect_to = connect
         self._rng = rng
         """Backoff jitter (0 <= rng() < 1)."""
+        self._on_ready = on_ready
+        self.sent_log_level: str | None = None
+        """The level last asked of the shared upstream session (mcpstead/sync.py keeps it)."""
+        self.inbound = UpstreamInbound(self.name, hooks)
+        self.pool = ClientSessionPool(self.name, hooks, self._open_for_client, config.max_sessions)
         self._hooks = ConnectionHooks(
-            on_notification=self._on_notification,
+            inbound=self.inbound,
             count_bytes=self.stats.count_bytes,
             count_session_reset=self._count_session_reset,
             stderr=self.stderr,
@@ -146,8 +157,32 @@ class UpstreamSupervisor:
     async def stop(self) -> None:
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        await self.pool.close_all()
         await self._drop_connection()
         self._set_status("stopped")
+
+    @property
+    def raw_tools(self) -> tuple[dict[str, Any], ...]:
+        return self.lists.get("tools", ())
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        return self.identity.capabilities if self.identity is not None else {}
+
+    @property
+    def shared(self) -> bool:
+        return self.config.session == "shared"
+
+    @property
+    def offers_logging(self) -> bool:
+        return isinstance(self.capabilities.get("logging"), dict)
+
+    @property
+    def task_augmented_calls(self) -> bool:
+        tasks = self.capabilities.get("tasks")
+        requests = tasks.get("requests") if isinstance(tasks, dict) else None
+        tools = requests.get("tools") if isinstance(requests, dict) else None
+        return isinstance(tools, dict) and isinstance(tools.get("call"), dict)
 
     def update_config(self, config: ServerConfig) -> None:
         """Soft settings changed (timeouts, reconnect, tools ttl, quirks): apply them without reconnecting."""
@@ -169,18 +204,69 @@ class UpstreamSupervisor:
 
     # -- calls -----------------------------------------------------------------------------------------
 
-    async def request(self, method: str, params: dict[str, Any] | None) -> Any:
+    async def request(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        *,
+        session: DownstreamSession | None = None,
+        call: InFlightCall | None = None,
+    ) -> Any:
+        """Send a request on the shared upstream session, or on `session`'s own in per-client mode.
+        With `call`, what the upstream sends before its answer is relayed to that call's client."""
         connection = self._connection
         if self.status != "ready" or connection is None:
             raise UpstreamDisconnectedError(self.name, self.last_error)
+        inbound = self.inbound
+        if session is not None and not self.shared:
+            client = await self.pool.get(session)
+            connection, inbound = client.connection, client.inbound
+        if call is not None:
+            params = inbound.begin(call, params)
         try:
-            result = await connection.request(method, params, self.config.timeout_seconds)
+            result = await connection.request(method, params, self.config.timeout_seconds, call)
         except UpstreamError as exc:
-            if not exc.reason.startswith("upstream_rpc"):
+            if not exc.reason.startswith("upstream_rpc") and exc.reason != "upstream_session_limit":
                 self.check_soon()
             raise
+        finally:
+            if call is not None:
+                inbound.end(call)
         self.last_seen = self._clock.wall()
         return result
+
+    async def notify(
+        self, method: str, params: dict[str, Any] | None = None, *, session: DownstreamSession | None = None
+    ) -> None:
+        """A notification on the shared upstream session, or on `session`'s own in per-client mode."""
+        connection = self._connection
+        if connection is None:
+            return
+        if session is not None and not self.shared:
+            if session.session_id not in self.pool:
+                return
+            connection = (await self.pool.get(session)).connection
+        with contextlib.suppress(UpstreamError):
+            await connection.notify(method, params)
+
+    async def _open_for_client(self, inbound: UpstreamInbound, session: DownstreamSession) -> Connection:
+        """A per-client upstream session: its own connection, initialized with the client's capabilities."""
+        connection = self._connect_to(
+            self.config, self.transport or self.config.transport, replace(self._hooks, inbound=inbound)
+        )
+        try:
+            await connection.open()
+            info = {"name": session.client_name, "version": session.client_version}
+            await initialize(connection, self.name, self.config.timeout_seconds, session.capabilities, info)
+            if session.log_level is not None and self.offers_logging:
+                await connection.request("logging/setLevel", {"level": session.log_level}, self.config.timeout_seconds)
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def release_client(self, session_id: str) -> None:
+        await self.pool.release(session_id)
 
     def count_call(self, failed: bool) -> None:
         self.calls += 1
@@ -241,7 +327,7 @@ class UpstreamSupervisor:
             await connection.open()
             with measured(self.stats.initialize, self.stats.initialize_duration, self._clock.monotonic):
                 self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
-            await self._refresh_tools(connection)
+            await self._refresh_lists(connection)
         except UpstreamError:
             if self._detects:
                 self.transport = None
@@ -257,13 +343,14 @@ class UpstreamSupervisor:
         self.stats.session_resets[reason] = self.stats.session_resets.get(reason, 0) + 1
         self._on_change()
 
-    async def _refresh_tools(self, connection: Connection) -> None:
+    async def _refresh_lists(self, connection: Connection) -> None:
+        """Fetch every list the upstream offers; the catalog is rebuilt only when one of them changed."""
         with measured(self.stats.tools_refresh, self.stats.tools_refresh_duration, self._clock.monotonic):
-            tools = tuple(await list_all_tools(connection, self.name, self.config.timeout_seconds))
+            lists = await fetch_lists(connection, self.name, self.capabilities, self.config.timeout_seconds)
         self.last_seen = self.stats.tools_last_refresh = self._clock.wall()
-        if tools != self.raw_tools:
-            self.raw_tools = tools
-            self._on_tools_changed()
+        if lists != self.lists:
+            self.lists = lists
+            self._on_lists_changed()
         self._on_change()
 
     def _announce_ready(self) -> None:
@@ -272,7 +359,9 @@ class UpstreamSupervisor:
         self.exit_code = None
         self._set_status("ready")
         self._ready.set()
-        log.info("upstream %s ready with %d tools", self.name, len(self.raw_tools))
+        counts = ", ".join(f"{len(items)} {kind}" for kind, items in self.lists.items() if kind != "tools" and items)
+        log.info("upstream %s ready with %d tools%s", self.name, len(self.raw_tools), f", {counts}" if counts else "")
+        self._on_ready(self)
 
     async def _stay_healthy(self) -> str | None:
         """Ping every health-check interval and re-list tools every ttl until something fails.
@@ -299,7 +388,7 @@ class UpstreamSupervisor:
                 return f"upstream '{self.name}' {connection.close_reason or 'closed'}"
             try:
                 if self._check_now.is_set() or self._clock.monotonic() >= next_refresh:
-                    await self._refresh_tools(connection)
+                    await self._refresh_lists(connection)
                     next_refresh = self._clock.monotonic() + self.config.tools.ttl_seconds
                 else:
                     await self._ping(connection)
@@ -322,20 +411,21 @@ class UpstreamSupervisor:
                 self.last_seen = self._clock.wall()
                 self._on_change()
                 return
-        await self._refresh_tools(connection)
+        await self._refresh_lists(connection)
 
     async def _after_failure(self, error: str, failures: int) -> None:
         connection = self._connection
         if isinstance(connection, StdioConnection):
             self.exit_code = connection.exit_code
         await self._drop_connection()
+        await self.pool.close_all()
         was_ready = self._ready.is_set()
         self._ready.clear()
         self.reconnects += 1
         self.last_error = error
-        if self.raw_tools:
-            self.raw_tools = ()
-            self._on_tools_changed()
+        if any(self.lists.values()):
+            self.lists = {}
+            self._on_lists_changed()
         if was_ready or failures == 1:
             log.warning("upstream %s unavailable: %s", self.name, error)
         limit = self.config.reconnect.max_attempts
@@ -369,10 +459,6 @@ class UpstreamSupervisor:
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
-
-    def _on_notification(self, message: dict[str, Any]) -> None:
-        if message.get("method") == "notifications/tools/list_changed":
-            self.check_soon()
 
     def _set_status(self, status: UpstreamStatus) -> None:
         self.status = status

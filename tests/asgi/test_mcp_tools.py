@@ -26,8 +26,8 @@ async def test_tools_list_with_an_invalid_cursor(h: Any) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (None, "params are required"),
-        ([], "params are required"),
+        (None, "params.name is required"),
+        ([], "params must be an object"),
         ({}, "params.name is required"),
         ({"name": 5}, "params.name is required"),
         ({"arguments": {}}, "params.name is required"),

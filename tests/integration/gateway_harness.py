@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ class McpSession:
         self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 30
     ) -> dict[str, Any]:
         response = await self._post("tools/call", {"name": name, "arguments": arguments or {}}, timeout)
-        return response.json()  # type: ignore[no-any-return]
+        return answer_of(response)
 
     async def _post(self, method: str, params: dict[str, Any], timeout: float = 30) -> httpx.Response:
         body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
@@ -86,6 +87,17 @@ class McpSession:
             response = await http.post(self.url, headers=self.headers, json=body, timeout=timeout)
         assert response.status_code == 200, response.text
         return response
+
+
+def answer_of(response: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC answer of a POST, whether it came as JSON or as the last event of an SSE stream."""
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        events = [line[len("data: ") :] for line in response.text.splitlines() if line.startswith("data: ")]
+        messages = [json.loads(data) for data in events]
+        answers = [m for m in messages if "method" not in m]
+        assert len(answers) == 1, messages
+        return answers[0]  # type: ignore[no-any-return]
+    return response.json()  # type: ignore[no-any-return]
 
 
 @contextlib.asynccontextmanager

@@ -16,7 +16,7 @@ import pytest
 from mcpstead.config import ServerConfig, parse_config
 from mcpstead.errors import UpstreamError
 from mcpstead.upstream.supervisor import UpstreamSupervisor
-from tests.fakes import FakeClock, FakeUpstream, rpc_error, tool, transport_error
+from tests.fakes import FakeClock, FakeUpstream, RecordingHooks, rpc_error, tool, transport_error
 
 
 def near(seconds: float) -> Any:
@@ -48,7 +48,8 @@ class Run:
             config,
             clock=self.clock,
             on_change=self._on_change,
-            on_tools_changed=self._on_tools_changed,
+            on_lists_changed=self._on_tools_changed,
+            hooks=RecordingHooks(on_list_changed=lambda upstream, kind: self.supervisor.check_soon()),
             connect=upstream.connect,
             rng=rng,
         )

@@ -1,0 +1,235 @@
+"""The merged catalog of every ready upstream: tools, prompts, resources and resource templates.
+
+Built from the upstreams' cached lists whenever one of them changes, never per call. It applies the naming
+policy (`<server>__<name>` or names passed through with `prefix: false`, shortened past 64 characters) and
+the per-server filters, and holds the routes back from each downstream name, URI or template to its
+upstream. Every conflict (two upstreams offering one name or URI, a tool that cannot be called) is kept as a
+problem line for the log, /health and the dashboard: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcpstead.config import NameFilter, ServerConfig
+from mcpstead.protocol import qualify
+from mcpstead.state import ToolView
+from mcpstead.uritemplates import UriTemplate, compile_template
+
+KINDS = ("tools", "prompts", "resources", "resourceTemplates")
+"""The list kinds, by the key their list result carries them under."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamLists:
+    """What one ready upstream offers, as it listed it (in its order)."""
+
+    config: ServerConfig
+    lists: Mapping[str, tuple[dict[str, Any], ...]]
+    """Kind (see KINDS) -> the upstream's items."""
+    task_augmented_calls: bool = False
+    """The upstream declared `tasks.requests.tools.call`: tools that require a task can be called."""
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    upstream: str
+    name: str
+    """The upstream's own name (tool or prompt), or the URI / template as the upstream gave it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRoute:
+    template: UriTemplate
+    upstream: str
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    tools: tuple[dict[str, Any], ...] = ()
+    prompts: tuple[dict[str, Any], ...] = ()
+    resources: tuple[dict[str, Any], ...] = ()
+    templates: tuple[dict[str, Any], ...] = ()
+    tool_routes: Mapping[str, Route] = field(default_factory=dict)
+    prompt_routes: Mapping[str, Route] = field(default_factory=dict)
+    resource_routes: Mapping[str, Route] = field(default_factory=dict)
+    template_routes: tuple[TemplateRoute, ...] = ()
+    tool_views: Mapping[str, tuple[ToolView, ...]] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    """Conflicts and dropped items, one readable line each, in upstream order."""
+
+    def items(self, kind: str) -> tuple[dict[str, Any], ...]:
+        return {"tools": self.tools, "prompts": self.prompts, "resources": self.resources}.get(kind, self.templates)
+
+    def route_uri(self, uri: str) -> Route | None:
+        """The upstream that serves `uri`: a listed resource first, else the first template (in config order)
+        that matches it."""
+        route = self.resource_routes.get(uri)
+        if route is not None:
+            return route
+        for candidate in self.template_routes:
+            if candidate.template.match(uri) is not None:
+                return Route(candidate.upstream, candidate.template.template)
+        return None
+
+    def route_template(self, template: str) -> Route | None:
+        """The upstream that owns a resource template (for completion's `ref/resource`)."""
+        for candidate in self.template_routes:
+            if candidate.template.template == template:
+                return Route(candidate.upstream, template)
+        return None
+
+
+def exposed_name(config: ServerConfig, name: str) -> tuple[str, bool]:
+    """The downstream name of an upstream tool or prompt, and whether it had to be shortened."""
+    if not config.prefix:
+        return name, False
+    return qualify(config.name, name)
+
+
+def _tagged(config: ServerConfig, item: dict[str, Any], name: str) -> dict[str, Any]:
+    """The upstream's definition with every field kept; prefixed names also get their server in the
+    description, so a model can tell where a tool comes from."""
+    if not config.prefix:
+        return item if item.get("name") == name else {**item, "name": name}
+    description = item.get("description")
+    tagged = f"[{config.name}] {description}" if isinstance(description, str) else f"From {config.name}"
+    return {**item, "name": name, "description": tagged}
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.tool_views: dict[str, list[ToolView]] = {}
+
+    def named(
+        self, upstreams: Iterable[UpstreamLists], kind: str, allow: Any
+    ) -> tuple[tuple[dict[str, Any], ...], dict[str, Route]]:
+        """Tools or prompts: named, filtered, first configured upstream keeps a contested name."""
+        items: list[dict[str, Any]] = []
+        routes: dict[str, Route] = {}
+        singular = kind[:-1]
+        for upstream in upstreams:
+            config = upstream.config
+            name_filter: NameFilter = config.tools if kind == "tools" else config.prompts
+            for item in upstream.lists.get(kind, ()):
+                own = item.get("name")
+                if not isinstance(own, str) or not name_filter.allows(own) or not allow(upstream, item):
+                    continue
+                exposed, shortened = exposed_name(config, own)
+                holder = routes.get(exposed)
+                if holder is not None:
+                    who = "twice" if holder.upstream == config.name else f"too; upstream '{holder.upstream}' keeps it"
+                    self.problems.append(f"upstream '{config.name}' lists {singular} '{exposed}' {who}")
+                    continue
+                if shortened:
+                    self.problems.append(
+                        f"{singular} '{config.name}__{own}' is longer than 64 characters; clients see '{exposed}'"
+                    )
+                routes[exposed] = Route(config.name, own)
+                items.append(_tagged(config, item, exposed))
+                if kind == "tools":
+                    self.tool_views.setdefault(config.name, []).append(_tool_view(config.name, item, exposed))
+        return tuple(items), routes
+
+    def resources(self, upstreams: Iterable[UpstreamLists]) -> tuple[tuple[dict[str, Any], ...], dict[str, Route]]:
+        items: list[dict[str, Any]] = []
+        routes: dict[str, Route] = {}
+        for upstream in upstreams:
+            for item in upstream.lists.get("resources", ()):
+                uri = item.get("uri")
+                if not isinstance(uri, str) or not upstream.config.resources.allows(uri):
+                    continue
+                holder = routes.get(uri)
+                if holder is not None:
+                    if holder.upstream != upstream.name:
+                        self.problems.append(
+                            f"resource '{uri}' is listed by upstreams '{holder.upstream}' and '{upstream.name}'; "
+                            f"'{holder.upstream}' (configured first) keeps it"
+                        )
+                    continue
+                routes[uri] = Route(upstream.name, uri)
+                items.append(item)
+        return tuple(items), routes
+
+    def templates(self, upstreams: Iterable[UpstreamLists]) -> tuple[tuple[dict[str, Any], ...], list[TemplateRoute]]:
+        items: list[dict[str, Any]] = []
+        routes: list[TemplateRoute] = []
+        owners: dict[str, str] = {}
+        for upstream in upstreams:
+            for item in upstream.lists.get("resourceTemplates", ()):
+                text = item.get("uriTemplate")
+                if not isinstance(text, str) or not upstream.config.resources.allows(text):
+                    continue
+                if text in owners:
+                    if owners[text] != upstream.name:
+                        self.problems.append(
+                            f"resource template '{text}' is listed by upstreams '{owners[text]}' and "
+                            f"'{upstream.name}'; '{owners[text]}' (configured first) keeps it"
+                        )
+                    continue
+                template = compile_template(text)
+                if template is None:
+                    self.problems.append(
+                        f"upstream '{upstream.name}' lists resource template '{text}', which is not an RFC 6570 "
+                        "template; it is listed but URIs cannot be routed by it"
+                    )
+                else:
+                    routes.append(TemplateRoute(template, upstream.name))
+                owners[text] = upstream.name
+                items.append(item)
+        return tuple(items), routes
+
+
+def _callable(upstream: UpstreamLists, tool: dict[str, Any]) -> bool:
+    """A tool that requires task augmentation can only be called when its upstream accepts tasks."""
+    execution = tool.get("execution")
+    required = isinstance(execution, dict) and execution.get("taskSupport") == "required"
+    return upstream.task_augmented_calls or not required
+
+
+def build_catalog(upstreams: Iterable[UpstreamLists]) -> Catalog:
+    """The catalog for these upstreams, given in config order (which decides every conflict)."""
+    ordered = tuple(upstreams)
+    builder = _Builder()
+    for upstream in ordered:
+        for tool in upstream.lists.get("tools", ()):
+            if isinstance(tool.get("name"), str) and not _callable(upstream, tool):
+                builder.problems.append(
+                    f"upstream '{upstream.name}' tool '{tool['name']}' requires task augmentation, which the "
+                    "upstream does not declare (tasks.requests.tools.call); it is not offered"
+                )
+    tools, tool_routes = builder.named(ordered, "tools", _callable)
+    prompts, prompt_routes = builder.named(ordered, "prompts", lambda upstream, item: True)
+    resources, resource_routes = builder.resources(ordered)
+    templates, template_routes = builder.templates(ordered)
+    return Catalog(
+        tools=tools,
+        prompts=prompts,
+        resources=resources,
+        templates=templates,
+        tool_routes=tool_routes,
+        prompt_routes=prompt_routes,
+        resource_routes=resource_routes,
+        template_routes=tuple(template_routes),
+        tool_views={upstream.name: tuple(builder.tool_views.get(upstream.name, ())) for upstream in ordered},
+        problems=tuple(builder.problems),
+    )
+
+
+def _tool_view(upstream: str, tool: dict[str, Any], exposed: str) -> ToolView:
+    """The dashboard's view: the upstream's own definition, under the name clients see."""
+    description = tool.get("description")
+    return ToolView(
+        qualified_name=exposed,
+        upstream=upstream,
+        name=tool["name"],
+        description=description if isinstance(description, str) else "",
+        definition=tool,
+    )

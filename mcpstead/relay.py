@@ -1,0 +1,308 @@
+"""Calls in flight, and every message that rides on them in either direction.
+
+A forwarded request (tools/call, prompts/get, resources/read, completion/complete, tasks/*) is an
+`InFlightCall`. Whatever the upstream sends before its answer (progress, log messages, server-to-client
+requests, cancellations of those) is handed by the transport to the connection's `UpstreamInbound`, tied to
+the call when it arrived on that call's own stream (Streamable HTTP) and attributed by progress token or by
+being the only call in flight otherwise (stdio, legacy SSE). The call writes what it relays on the reply
+channel of the downstream request, which is the POST's own stream.
+
+Ownership: the gateway's forwarding code creates the call, registers it with the inbound and the downstream
+session, and ends it in a `finally` when the answer (or an error, a timeout or a cancellation) arrives. Every
+relayed server-to-client request waits at most until the call's deadline, and a session that ends fails the
+ones still waiting, so the upstream always gets an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from mcpstead import jsonrpc
+from mcpstead.sessions import DownstreamSession, level_admits
+
+log = logging.getLogger("mcpstead.relay")
+
+CLIENT_CAPABILITY = {"sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots"}
+"""Server-to-client methods and the client capability each needs."""
+LIST_CHANGED = {
+    "notifications/tools/list_changed": "tools",
+    "notifications/prompts/list_changed": "prompts",
+    "notifications/resources/list_changed": "resources",
+}
+REQUEST_CANCELLED = -32800
+"""What the SDKs answer a 2025-era request that was cancelled with."""
+
+_progress_tokens = itertools.count(1)
+
+
+class ReplyChannel(Protocol):
+    """Where messages for one downstream request go before its answer."""
+
+    def push(self, message: dict[str, Any]) -> bool:
+        """Queue a message ahead of the answer; False when the client cannot receive one (JSON only)."""
+        ...
+
+
+class InboundHooks(Protocol):
+    """What the gateway does with messages that belong to no call."""
+
+    def list_changed(self, upstream: str, kind: str) -> None: ...
+
+    def resource_updated(self, upstream: str, message: dict[str, Any]) -> None: ...
+
+    def untied(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:
+        """A notification for clients that no call claims (log messages, task status, ...)."""
+        ...
+
+    def untied_request(
+        self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]
+    ) -> Awaitable[dict[str, Any] | None]:
+        """A server-to-client request outside any call: its answer for the upstream."""
+        ...
+
+
+def missing_capability(capabilities: dict[str, Any], method: str, params: Any) -> str | None:
+    """The client capability a server-to-client request needs and the client did not declare, if any."""
+    key = CLIENT_CAPABILITY.get(method)
+    if key is None:
+        return None
+    declared = capabilities.get(key)
+    if not isinstance(declared, dict):
+        return key
+    params = params if isinstance(params, dict) else {}
+    if method == "elicitation/create":
+        mode = params.get("mode", "form")
+        modes = {name for name in ("form", "url") if name in declared} or {"form"}  # {} means form only
+        if mode not in modes:
+            return f"elicitation.{mode}"
+    if method == "sampling/createMessage" and params.get("tools") and "tools" not in declared:
+        return "sampling.tools"
+    return None
+
+
+def refusal(upstream_id: Any, message: str, code: int = jsonrpc.METHOD_NOT_FOUND) -> dict[str, Any]:
+    return jsonrpc.error_response(upstream_id, code, message)
+
+
+@dataclass(eq=False, slots=True)
+class InFlightCall:
+    """One forwarded downstream request, from the moment it is sent upstream until its answer."""
+
+    upstream: str
+    session: DownstreamSession | None
+    downstream_id: jsonrpc.JsonId
+    channel: ReplyChannel | None
+    deadline: float
+    """Loop time after which nothing more is waited for on this call's behalf."""
+    progress_token: Any = None
+    """The client's own progress token, when it asked for progress."""
+    task: asyncio.Task[Any] | None = None
+    cancelled_by_client: bool = False
+    relayed: dict[Any, str] = field(default_factory=dict)
+    """Upstream id of each server-to-client request being relayed -> the id the client sees."""
+
+    def cancel(self) -> None:
+        """The client sent notifications/cancelled for this call: stop waiting (the upstream is told)."""
+        if self.task is not None and not self.task.done():
+            self.cancelled_by_client = True
+            self.task.cancel()
+
+    def forward(self, message: dict[str, Any]) -> None:
+        """A notification for the calling client, on the call's stream."""
+        session = self.session
+        method = message.get("method")
+        params = message.get("params")
+        if method == "notifications/progress":
+            if self.progress_token is None or not isinstance(params, dict):
+                return
+            message = {**message, "params": {**params, "progressToken": self.progress_token}}
+        elif (
+            method == "notifications/message"
+            and session is not None
+            and isinstance(params, dict)
+            and not level_admits(session.log_level, params.get("level"))
+        ):
+            return
+        if self.channel is None or not self.channel.push(message):
+            log.debug("upstream %s: %s for a client that cannot receive it; dropped", self.upstream, method)
+
+    async def relay_request(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """Relay a server-to-client request to the client that made this call. Returns the answer for the
+        upstream (the client's, or an error), or None when the upstream cancelled the request itself."""
+        upstream_id, method = message["id"], message["method"]
+        session, channel = self.session, self.channel
+        if session is None or channel is None:
+            return refusal(upstream_id, f"mcpstead cannot relay '{method}': this call has no client stream to carry it")
+        return await relay_to_session(session, message, self.deadline, channel.push, self.relayed)
+
+    def upstream_cancelled(self, upstream_id: Any, params: dict[str, Any]) -> bool:
+        """The upstream gave up one of its own requests: tell the client, under the id it knows."""
+        downstream_id = self.relayed.get(upstream_id)
+        if downstream_id is None or self.session is None:
+            return False
+        self.session.drop_client_answer(downstream_id)
+        self.forward(
+            {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {**params, "requestId": downstream_id}}
+        )
+        return True
+
+
+async def relay_to_session(
+    session: DownstreamSession,
+    message: dict[str, Any],
+    deadline: float,
+    push: Callable[[dict[str, Any]], bool],
+    relayed: dict[Any, str],
+) -> dict[str, Any] | None:
+    """Send a server-to-client request to a client with `push`, and wait (until `deadline`) for its answer."""
+    upstream_id, method = message["id"], message["method"]
+    if session.closed:
+        return refusal(upstream_id, f"mcpstead cannot relay '{method}': the client's session has ended")
+    missing = missing_capability(session.capabilities, method, message.get("params"))
+    if missing is not None:
+        return refusal(upstream_id, f"the client did not declare the '{missing}' capability, so '{method}' is refused")
+    params = message.get("params")
+    if method == "elicitation/create" and isinstance(params, dict) and isinstance(params.get("elicitationId"), str):
+        session.elicitations.add(params["elicitationId"])
+    downstream_id, answer = session.expect_client_answer()
+    relayed[upstream_id] = downstream_id
+    try:
+        if not push({**message, "id": downstream_id}):
+            return refusal(upstream_id, f"mcpstead cannot relay '{method}': the client accepts only JSON answers")
+        try:
+            async with asyncio.timeout_at(deadline):
+                reply = await answer
+        except TimeoutError:
+            return refusal(upstream_id, f"the client did not answer '{method}' in time", jsonrpc.INTERNAL_ERROR)
+        if reply is None:
+            return None
+        if "result" not in reply and "error" not in reply:
+            return refusal(
+                upstream_id, f"the client's answer to '{method}' is not a JSON-RPC response", jsonrpc.INTERNAL_ERROR
+            )
+        return {**reply, "id": upstream_id}
+    finally:
+        relayed.pop(upstream_id, None)
+        session.drop_client_answer(downstream_id)
+
+
+class UpstreamInbound:
+    """Every message one upstream session sends that is not the answer to a gateway request.
+
+    The transport calls `deliver` for notifications and `answer` for server-to-client requests, with the
+    call whose stream carried them when it knows it.
+    """
+
+    def __init__(self, upstream: str, hooks: InboundHooks, owner: DownstreamSession | None = None) -> None:
+        self.upstream = upstream
+        self.hooks = hooks
+        self.owner = owner
+        """The downstream session this upstream session belongs to (per-client mode), else None."""
+        self.calls: set[InFlightCall] = set()
+        self._progress: dict[int, InFlightCall] = {}
+
+    def begin(self, call: InFlightCall, params: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Register a call about to be sent; returns its params with the progress token made unique upstream."""
+        self.calls.add(call)
+        meta = params.get("_meta") if params is not None else None
+        if isinstance(meta, dict) and "progressToken" in meta:
+            token = next(_progress_tokens)
+            call.progress_token = meta["progressToken"]
+            self._progress[token] = call
+            assert params is not None
+            params = {**params, "_meta": {**meta, "progressToken": token}}
+        return params
+
+    def end(self, call: InFlightCall) -> None:
+        self.calls.discard(call)
+        if call.progress_token is not None:
+            for token, owner in list(self._progress.items()):
+                if owner is call:
+                    del self._progress[token]
+
+    def _claim(self, call: InFlightCall | None) -> InFlightCall | None:
+        """The call a message belongs to: the one whose stream carried it, else the only one in flight."""
+        if call is not None:
+            return call
+        if len(self.calls) == 1:
+            return next(iter(self.calls))
+        return None
+
+    def deliver(self, message: dict[str, Any], call: InFlightCall | None = None) -> None:
+        method = message.get("method")
+        params = message.get("params")
+        params = params if isinstance(params, dict) else {}
+        kind = LIST_CHANGED.get(str(method))
+        if kind is not None:
+            self.hooks.list_changed(self.upstream, kind)
+            return
+        if method == "notifications/resources/updated":
+            self.hooks.resource_updated(self.upstream, message)
+            return
+        if method == "notifications/progress":
+            owner = self._progress.get(params.get("progressToken"))  # type: ignore[arg-type]
+            if owner is not None:
+                owner.forward(message)
+            else:
+                log.debug(
+                    "upstream %s: progress for no call in flight (token %r)", self.upstream, params.get("progressToken")
+                )
+            return
+        if method == "notifications/cancelled":
+            target = [call] if call is not None else list(self.calls)
+            if not any(c.upstream_cancelled(params.get("requestId"), params) for c in target):
+                log.debug(
+                    "upstream %s cancelled request %r, which is not being relayed",
+                    self.upstream,
+                    params.get("requestId"),
+                )
+            return
+        if call is not None:
+            call.forward(message)
+        else:
+            self.hooks.untied(self.upstream, self.owner, message)
+
+    async def answer(self, message: dict[str, Any], call: InFlightCall | None = None) -> dict[str, Any] | None:
+        """The answer to a server-to-client request (None: send nothing, the upstream cancelled it)."""
+        claimed = self._claim(call)
+        if claimed is not None:
+            return await claimed.relay_request(message)
+        return await self.hooks.untied_request(self.upstream, self.owner, message)
+
+
+class ServerRequestTasks:
+    """Answers to server-to-client requests run as tasks, so a transport's reader never waits on a human."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(
+        self,
+        inbound: UpstreamInbound,
+        message: dict[str, Any],
+        call: InFlightCall | None,
+        respond: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        async def run() -> None:
+            try:
+                reply = await inbound.answer(message, call)
+                if reply is not None:
+                    await respond(reply)
+            except Exception as exc:  # the upstream may be gone; nothing else waits on this
+                log.debug("upstream %s: answering %s failed: %s", inbound.upstream, message.get("method"), exc)
+
+        task = asyncio.create_task(run(), name=f"answer-{inbound.upstream}-{message.get('method')}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def cancel_all(self) -> None:
+        tasks, self._tasks = set(self._tasks), set()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
