@@ -280,13 +280,6 @@ class McpEndpoint:
                 f"Bad Request: unsupported MCP-Protocol-Version '{header_version}' "
                 f"(supported: {', '.join(SUPPORTED_VERSIONS)})",
             )
-        if header_version is not None and header_version != session.protocol_version:
-            return http_error(
-                400,
-                jsonrpc.INVALID_REQUEST,
-                f"Bad Request: MCP-Protocol-Version '{header_version}' does not match the version negotiated "
-                f"for this session ('{session.protocol_version}')",
-            )
         self.gateway.touch(session)
         return session
 

@@ -89,7 +89,6 @@ async def test_suite_direct_alpha_2025(tmp_path: Path) -> None:
     await _direct("alpha", tmp_path)
 
 
-@pytest.mark.skip(reason="enabled when the whole-surface routing lands (issue 9)")
 @pytest.mark.parametrize("which", ["stable", "alpha"])
 async def test_suite_through_gateway(which: Which, tmp_path: Path) -> None:
     async with conformance_server(stderr_path=tmp_path / "server-stderr.log") as server:
