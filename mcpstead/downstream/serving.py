@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol, with a response's writes sent together.
+"""uvicorn's httptools protocol, with a response's writes sent together and lost connections reported.
 
 uvicorn writes a response's head and body with two transport writes. On loopback each write is a syscall
 that wakes the client, which then finds only half a response and sleeps again. Holding the head until the body
@@ -12,6 +12,8 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mcpstead.downstream.streams import DISCONNECT_HOOK
 
 
 class CoalescingTransport:
@@ -48,3 +50,17 @@ class CoalescingTransport:
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope[DISCONNECT_HOOK] = None  # type: ignore[literal-required]  # this server calls the hook
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Tell the request still being answered that its client has gone (it cancels the upstream call),
+        without a task per request waiting on receive() for the disconnect."""
+        cycle = self.cycle
+        super().connection_lost(exc)
+        if cycle is not None and not cycle.response_complete:
+            hook = cycle.scope.get(DISCONNECT_HOOK)
+            if callable(hook):
+                hook()
