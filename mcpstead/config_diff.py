@@ -7,8 +7,23 @@ from dataclasses import dataclass
 
 from mcpstead.config import GatewayConfig, ServerConfig
 
-RESTART_FIELDS = frozenset({"url", "command", "args", "env", "cwd", "protocol", "tls_skip_verify", "auth", "headers"})
-"""Fields that define the connection itself: a change means a new connection."""
+RESTART_FIELDS = frozenset(
+    {
+        "url",
+        "command",
+        "args",
+        "env",
+        "cwd",
+        "protocol",
+        "tls_skip_verify",
+        "auth",
+        "headers",
+        "session",
+        "max_sessions",
+    }
+)
+"""Fields that define the connection itself (or its upstream sessions): a change means a new connection.
+Naming and filters (`prefix`, `tools`, `prompts`, `resources`) apply in place: the catalog is rebuilt."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,6 +226,7 @@ class Gateway:
             sessions=tuple(session.view(wall, monotonic) for session in self.sessions),
             calls=self.calls.newest_first(),
             last_reload=self.last_reload,
+            catalog_problems=self.catalog.problems,
         )
 
     # -- sessions --------------------------------------------------------------------------------------

@@ -52,6 +52,12 @@ class UpstreamView:
 
     session_resets: Mapping[str, int]
     """Upstream session re-initializations by reason (unknown_session, expired, terminated)."""
+    prompts: int = 0
+    resources: int = 0
+    resource_templates: int = 0
+    """How many of each the upstream lists (the tools are in `tools`)."""
+    client_sessions: int = 0
+    """Per-client upstream sessions open (`session: per_client`)."""
 
     @property
     def connected(self) -> bool:
@@ -127,6 +133,8 @@ class GatewaySnapshot:
     calls: tuple[CallView, ...]
     """Newest first, bounded."""
     last_reload: ReloadView | None = None
+    catalog_problems: tuple[str, ...] = ()
+    """Names or URIs two upstreams both offer, and items that cannot be offered: one line each."""
 
 
 @dataclass(frozen=True, slots=True)

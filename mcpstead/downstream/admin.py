@@ -25,6 +25,7 @@ def health_document(gateway: Gateway) -> dict[str, Any]:
         "uptime_seconds": round(gateway.clock.monotonic() - gateway.started_monotonic, 6),
         "servers": [_server(upstream, gateway, now) for upstream in upstreams],
         "sessions": len(gateway.sessions),
+        "problems": list(gateway.catalog.problems),
         "last_reload": None
         if reload is None
         else {"at": reload.at, "ok": reload.ok, "errors": list(reload.errors), "ignored": list(reload.ignored)},
@@ -40,6 +41,11 @@ def _server(upstream: UpstreamView, gateway: Gateway, now: float) -> dict[str, A
         "required": upstream.required,
         "connected": upstream.connected,
         "tools_count": len(upstream.tools),
+        "prompts_count": upstream.prompts,
+        "resources_count": upstream.resources,
+        "resource_templates_count": upstream.resource_templates,
+        "session_mode": config.session if config else None,
+        "client_sessions": upstream.client_sessions,
         "last_seen_seconds_ago": round(now - upstream.last_seen, 6) if upstream.last_seen is not None else None,
         "reconnects": upstream.reconnects,
         "last_error": upstream.last_error,

@@ -490,4 +490,8 @@ class UpstreamSupervisor:
             stderr_tail=tuple(self.stderr),
             stderr_seq=self.stderr_seq,
             session_resets=dict(self.stats.session_resets),
+            prompts=len(self.lists.get("prompts", ())),
+            resources=len(self.lists.get("resources", ())),
+            resource_templates=len(self.lists.get("resourceTemplates", ())),
+            client_sessions=len(self.pool),
         )

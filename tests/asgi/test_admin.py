@@ -10,7 +10,7 @@ async def test_health_with_no_servers(h: Any) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {"status", "uptime_seconds", "servers", "sessions", "last_reload"}
+    assert set(body) == {"status", "uptime_seconds", "servers", "sessions", "problems", "last_reload"}
     assert body["status"] == "ok"
     assert body["servers"] == []
     assert isinstance(body["uptime_seconds"], float) and body["uptime_seconds"] >= 0

@@ -54,6 +54,8 @@ RESTART_CASES = {
     "tls_skip_verify": (HTTP, f"{HTTP};tls_skip_verify: true"),
     "auth": (HTTP, f"{HTTP};auth: {{type: bearer, token_env: TOKEN}}"),
     "headers": (f"{HTTP};headers: {{X-A: b}}", f"{HTTP};headers: {{X-A: c}}"),
+    "session": (HTTP, f"{HTTP};session: per_client"),
+    "max_sessions": (f"{HTTP};session: per_client", f"{HTTP};session: per_client;max_sessions: 2"),
 }
 
 
@@ -86,6 +88,10 @@ def test_a_new_token_behind_the_same_token_env_restarts() -> None:
         "reconnect: {backoff_base_ms: 10, backoff_max_ms: 20}",
         "tools: {ttl_seconds: 10}",
         "quirks: {normalize_sse_events: true}",
+        "prefix: false",
+        "tools: {include: [a*]}",
+        "prompts: {exclude: [secret-*]}",
+        "resources: {include: ['file://*']}",
     ],
 )
 def test_a_soft_setting_change_updates_in_place(soft: str) -> None:

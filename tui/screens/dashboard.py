@@ -116,7 +116,11 @@ class DashboardScreen(Screen[None]):
 
     def _show_hint(self, snapshot: GatewaySnapshot) -> None:
         """One line of what to do next while the dashboard is empty; hidden once there is something to see."""
-        if not snapshot.upstreams:
+        if snapshot.catalog_problems:
+            count = len(snapshot.catalog_problems)
+            more = f" (+{count - 1} more in Logs)" if count > 1 else ""
+            hint = f"⚠ {snapshot.catalog_problems[0]}{more}"
+        elif not snapshot.upstreams:
             hint = f"No upstreams yet: add one under servers: in {snapshot.config_path} (the file is watched; ctrl+r reloads)."
         elif not snapshot.calls and not self.calls.row_count:
             hint = f"No calls yet: point an MCP client at {snapshot.listen_url}, or pick a tool and press c."
@@ -124,7 +128,7 @@ class DashboardScreen(Screen[None]):
             hint = ""
         if hint != self._hint:
             self._hint = hint
-            self.hint.update(Text(hint, style="dim"))
+            self.hint.update(Text(hint, style="yellow" if snapshot.catalog_problems else "dim"))
             self.hint.display = bool(hint)
 
     def _label_tab(self, pane: str, label: str) -> None:
