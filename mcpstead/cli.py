@@ -87,8 +87,22 @@ def _check(config: GatewayConfig) -> int:
     if not config.servers:
         print("upstreams: none")
     for server in config.servers:
-        flags = " required" if server.required else ""
-        print(f"  {server.name}: {server.transport} {server.target}{flags}")
+        flags = [
+            *(["required"] if server.required else []),
+            *(["names unprefixed"] if not server.prefix else []),
+            *([f"per-client sessions (max {server.max_sessions})"] if server.session == "per_client" else []),
+            *(
+                f"{kind} filtered"
+                for kind, name_filter in (
+                    ("tools", server.tools),
+                    ("prompts", server.prompts),
+                    ("resources", server.resources),
+                )
+                if name_filter.include or name_filter.exclude
+            ),
+        ]
+        shown = f" ({', '.join(flags)})" if flags else ""
+        print(f"  {server.name}: {server.transport} {server.target}{shown}")
     return 0
 
 
