@@ -115,7 +115,9 @@ class SessionFanout:
                 "upstream session (configure this server with session: per_client)",
             )
         deadline = asyncio.get_running_loop().time() + self._timeout_of(upstream)
-        return await relay_to_session(owner, message, deadline, owner.notify, {})
+        return await relay_to_session(
+            owner, message, deadline, owner.notify, {}, "the client has no GET stream open to receive it"
+        )
 
     def _report_once(self, upstream: str, method: str, why: str) -> None:
         if (upstream, method) not in self._unrouted:

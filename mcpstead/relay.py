@@ -158,6 +158,7 @@ async def relay_to_session(
     deadline: float,
     push: Callable[[dict[str, Any]], bool],
     relayed: dict[Any, str],
+    unreachable: str = "the client accepts only JSON answers",
 ) -> dict[str, Any] | None:
     """Send a server-to-client request to a client with `push`, and wait (until `deadline`) for its answer."""
     upstream_id, method = message["id"], message["method"]
@@ -173,7 +174,7 @@ async def relay_to_session(
     relayed[upstream_id] = downstream_id
     try:
         if not push({**message, "id": downstream_id}):
-            return refusal(upstream_id, f"mcpstead cannot relay '{method}': the client accepts only JSON answers")
+            return refusal(upstream_id, f"mcpstead cannot relay '{method}': {unreachable}")
         try:
             async with asyncio.timeout_at(deadline):
                 reply = await answer
