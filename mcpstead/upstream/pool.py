@@ -52,6 +52,12 @@ class ClientSessionPool:
             if not entry.connection.closed.is_set():
                 return entry
             await self.release(session.session_id)
+        if session.closed:  # a request still on its way when the session ended: nothing would release this one
+            raise UpstreamError(
+                self.upstream,
+                f"upstream '{self.upstream}': the client's session has ended",
+                reason="upstream_disconnected",
+            )
         if len(self._sessions) >= self.max_sessions:
             raise UpstreamError(
                 self.upstream,
@@ -65,12 +71,22 @@ class ClientSessionPool:
         try:
             connection = await self._opener(inbound, session)
         except BaseException as exc:
-            self._sessions.pop(session.session_id, None)
+            if self._sessions.get(session.session_id) is future:
+                del self._sessions[session.session_id]
             future.set_exception(exc if isinstance(exc, Exception) else UpstreamError(self.upstream, "cancelled"))
             future.exception()  # retrieved: nobody else may be waiting
             raise
         entry = ClientSession(connection, inbound)
         future.set_result(entry)
+        if self._sessions.get(session.session_id) is not future:  # released (or all closed) while it opened:
+            # nothing else will ever close this connection
+            with contextlib.suppress(Exception):
+                await connection.close()
+            raise UpstreamError(
+                self.upstream,
+                f"upstream '{self.upstream}': the per-client session was closed while it was opening",
+                reason="upstream_disconnected",
+            )
         log.debug("upstream %s: per-client session opened for %s", self.upstream, session.session_id[:8])
         return entry
 
