@@ -48,6 +48,9 @@ class Route:
 class TemplateRoute:
     template: UriTemplate
     upstream: str
+    uris: NameFilter = field(default_factory=NameFilter)
+    """The upstream's `resources.exclude`: an excluded URI is not routed by its templates either (`include`
+    already chose the templates; it is not applied to URIs, so `include: ['db://{table}']` keeps working)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,7 @@ class Catalog:
         if route is not None:
             return route
         for candidate in self.template_routes:
-            if candidate.template.match(uri) is not None:
+            if candidate.uris.allows(uri) and candidate.template.match(uri) is not None:
                 return Route(candidate.upstream, candidate.template.template)
         return None
 
@@ -181,7 +184,8 @@ class _Builder:
                         "template; it is listed but URIs cannot be routed by it"
                     )
                 else:
-                    routes.append(TemplateRoute(template, upstream.name))
+                    excluded = NameFilter(exclude=upstream.config.resources.exclude)
+                    routes.append(TemplateRoute(template, upstream.name, excluded))
                 owners[text] = upstream.name
                 items.append(item)
         return tuple(items), routes

@@ -10,7 +10,7 @@ state is sent again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any, Protocol
 
 from mcpstead.errors import UpstreamError
@@ -29,6 +29,11 @@ class SyncedUpstream(Protocol):
     def offers_logging(self) -> bool: ...
 
     sent_log_level: str | None
+
+    @property
+    def pool(self) -> Container[str]:
+        """The downstream session ids that have a per-client upstream session here (open or opening)."""
+        ...
 
     async def request(
         self, method: str, params: dict[str, Any] | None, *, session: DownstreamSession | None = None
@@ -74,7 +79,9 @@ class UpstreamSync:
     async def set_level(self, session: DownstreamSession, level: str) -> None:
         session.log_level = level
         for target in self._upstreams().values():
-            if target.offers_logging and not target.shared:
+            # Only to a per-client session already there: one opened later is given the level as it opens,
+            # and a level alone must not open (and hold, against max_sessions) an upstream session.
+            if target.offers_logging and not target.shared and session.session_id in target.pool:
                 await self._quietly(target, "logging/setLevel", {"level": level}, session)
         await self.apply_levels()
 

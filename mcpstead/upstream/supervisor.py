@@ -242,11 +242,11 @@ class UpstreamSupervisor:
         connection = self._connection
         if connection is None:
             return
-        if session is not None and not self.shared:
-            if session.session_id not in self.pool:
-                return
-            connection = (await self.pool.get(session)).connection
-        with contextlib.suppress(UpstreamError):
+        with contextlib.suppress(UpstreamError):  # a notification has nobody to tell of a failure
+            if session is not None and not self.shared:
+                if session.session_id not in self.pool:
+                    return
+                connection = (await self.pool.get(session)).connection  # may (fail to) open it again
             await connection.notify(method, params)
 
     async def _open_for_client(self, inbound: UpstreamInbound, session: DownstreamSession) -> Connection:
