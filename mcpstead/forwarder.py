@@ -23,6 +23,7 @@ from mcpstead.protocol import split_qualified
 from mcpstead.relay import REQUEST_CANCELLED, InFlightCall, ReplyChannel
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import CallSource
+from mcpstead.upstream.base import MAX_LIST_PAGES
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 
 DASHBOARD_CLIENT = "dashboard"
@@ -208,12 +209,18 @@ class Forwarder:
             tasks = supervisor.capabilities.get("tasks")
             if supervisor.status != "ready" or not isinstance(tasks, dict) or "list" not in tasks:
                 continue
-            try:
-                result = await supervisor.request("tasks/list", {}, session=session)
-            except UpstreamError as exc:
-                raise as_rpc_error(exc, supervisor.name) from None
-            items = result.get("tasks") if isinstance(result, dict) else None
-            found.extend(t for t in items or () if isinstance(t, dict) and t.get("taskId") in mine)
+            params: dict[str, Any] = {}
+            for _ in range(MAX_LIST_PAGES):  # every page: on a shared session this client's tasks may be far in
+                try:
+                    result = await supervisor.request("tasks/list", params, session=session)
+                except UpstreamError as exc:
+                    raise as_rpc_error(exc, supervisor.name) from None
+                items = result.get("tasks") if isinstance(result, dict) else None
+                found.extend(t for t in items or () if isinstance(t, dict) and t.get("taskId") in mine)
+                cursor = result.get("nextCursor") if isinstance(result, dict) else None
+                if not isinstance(cursor, str):
+                    break
+                params = {"cursor": cursor}
         return {"tasks": found}
 
     async def roots_changed(self, session: DownstreamSession) -> None:

@@ -103,13 +103,19 @@ class InFlightCall:
     """The client's own progress token, when it asked for progress."""
     task: asyncio.Task[Any] | None = None
     cancelled_by_client: bool = False
+    cancel_reason: str | None = None
+    """The reason the client gave in notifications/cancelled, passed on to the upstream."""
+    creates_task: bool = False
+    """The request is task-augmented (`params.task`): its answer names a task the gateway does not know yet."""
     relayed: dict[Any, str] = field(default_factory=dict)
     """Upstream id of each server-to-client request being relayed -> the id the client sees."""
 
-    def cancel(self) -> None:
-        """The client sent notifications/cancelled for this call: stop waiting (the upstream is told)."""
+    def cancel(self, reason: str | None = None) -> None:
+        """The client sent notifications/cancelled for this call: stop waiting (the upstream is told, with
+        the client's reason)."""
         if self.task is not None and not self.task.done():
             self.cancelled_by_client = True
+            self.cancel_reason = reason
             self.task.cancel()
 
     def forward(self, message: dict[str, Any]) -> None:
@@ -206,10 +212,13 @@ class UpstreamInbound:
         """The downstream session this upstream session belongs to (per-client mode), else None."""
         self.calls: set[InFlightCall] = set()
         self._progress: dict[int, InFlightCall] = {}
+        self._held: list[dict[str, Any]] = []
+        """Task status notifications waiting for the task-creating calls in flight to end (see deliver)."""
 
     def begin(self, call: InFlightCall, params: dict[str, Any] | None) -> dict[str, Any] | None:
         """Register a call about to be sent; returns its params with the progress token made unique upstream."""
         self.calls.add(call)
+        call.creates_task = params is not None and isinstance(params.get("task"), dict)
         meta = params.get("_meta") if params is not None else None
         if isinstance(meta, dict) and "progressToken" in meta:
             token = next(_progress_tokens)
@@ -225,6 +234,15 @@ class UpstreamInbound:
             for token, owner in list(self._progress.items()):
                 if owner is call:
                     del self._progress[token]
+        if self._held and not any(c.creates_task for c in self.calls):
+            # Released on the next loop step: by then the caller has recorded the task this call created
+            # (the forwarder does so as soon as the answer is returned, without awaiting anything).
+            held, self._held = self._held, []
+            asyncio.get_running_loop().call_soon(self._release, held)
+
+    def _release(self, held: list[dict[str, Any]]) -> None:
+        for message in held:
+            self.hooks.untied(self.upstream, self.owner, message)
 
     def _claim(self, call: InFlightCall | None) -> InFlightCall | None:
         """The call a message belongs to: the one whose stream carried it, else the only one in flight."""
@@ -265,6 +283,10 @@ class UpstreamInbound:
             return
         if call is not None:
             call.forward(message)
+        elif method == "notifications/tasks/status" and any(c.creates_task for c in self.calls):
+            # A new task's first status can overtake the CreateTaskResult that names it (it rides the GET
+            # stream): hold it until the gateway knows whose task it is.
+            self._held.append(message)
         else:
             self.hooks.untied(self.upstream, self.owner, message)
 

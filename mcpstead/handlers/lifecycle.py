@@ -7,6 +7,7 @@ from typing import Any
 from mcpstead import jsonrpc
 from mcpstead.context import RequestContext
 from mcpstead.errors import RpcError
+from mcpstead.relay import InFlightCall
 
 
 async def ping(ctx: RequestContext) -> Any:
@@ -25,7 +26,10 @@ async def cancelled(ctx: RequestContext) -> None:
     """The client gave up one of its requests: stop waiting for it, and tell the upstream."""
     session = ctx.session
     call = session.in_flight.get(ctx.params.get("requestId")) if session is not None else None
-    if call is not None:
+    reason = ctx.params.get("reason")
+    if isinstance(call, InFlightCall):
+        call.cancel(reason if isinstance(reason, str) else None)
+    elif call is not None:
         call.cancel()
 
 

@@ -130,7 +130,7 @@ class StreamableHttpConnection:
             self._cancel_upstream(request_id, "timed out")
             raise UpstreamTimeoutError(self._name, timeout) from None
         except asyncio.CancelledError:
-            self._cancel_upstream(request_id, "cancelled")
+            self._cancel_upstream(request_id, call.cancel_reason if call and call.cancel_reason else "cancelled")
             raise
         if answer is None:
             raise UpstreamError(self._name, f"upstream '{self._name}' returned no body")
