@@ -4,6 +4,7 @@ subscriptions, server-to-client requests and what they were answered with.
 
 Tools:
 - `whoami`: the upstream session id this call arrived on (the `mcp-session-id` header);
+- `client`: what this upstream session's client declared in initialize (capabilities, clientInfo), as JSON;
 - `sample(prompt)`: asks the calling client for sampling/createMessage on this call's stream, records the
   outcome ("ok: <text>" or "error: <message>") and returns it;
 - `sample_later(seconds, prompt)`: the same after sleeping `seconds`;
@@ -119,7 +120,7 @@ def build_server(record: Record) -> Server[dict[str, Any]]:
         return types.ListToolsResult(
             tools=[
                 types.Tool(name=name, description=name, input_schema=schema)
-                for name in ("whoami", "sample", "sample_later", "outcomes", "sleep")
+                for name in ("whoami", "client", "sample", "sample_later", "outcomes", "sleep")
             ]
         )
 
@@ -129,6 +130,10 @@ def build_server(record: Record) -> Server[dict[str, Any]]:
         record.note()
         if params.name == "whoami":
             return _text(_session_id(ctx))
+        if params.name == "client":
+            declared = ctx.session.client_params
+            shown = declared.model_dump(mode="json", by_alias=True, exclude_none=True) if declared else {}
+            return _text(json.dumps({key: shown.get(key) for key in ("capabilities", "clientInfo")}))
         if params.name == "sample":
             return _text(await ask_sampling(ctx, str(args.get("prompt", ""))))
         if params.name == "sample_later":

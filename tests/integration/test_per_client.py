@@ -22,6 +22,7 @@ from mcp.types import (
     CreateMessageRequestParams,
     CreateMessageResult,
     ErrorData,
+    Implementation,
     ListRootsResult,
     LoggingMessageNotificationParams,
     ResourceUpdatedNotification,
@@ -301,3 +302,24 @@ async def test_a_resource_update_reaches_each_subscriber_once_as_directly() -> N
             await gateway.wait_connected("conf")
             through = await updates(gateway.url, "conf__test_notify_resource_updated")
     assert through == direct
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug (upstream/http.py StreamableHttpConnection._recover_session): a per-client upstream session "
+    "that the upstream forgot is re-initialized with the gateway's own capabilities and clientInfo "
+    "(base.GATEWAY_CAPABILITIES), not the client's",
+)
+async def test_a_per_client_session_the_upstream_forgot_is_reopened_with_the_clients_capabilities() -> None:
+    async with serve_recording_upstream() as (url, _record), run_gateway(per_client("rec", url)) as gateway:
+        await gateway.wait_connected("rec")
+        async with Client(gateway.url, mode="legacy", client_info=Implementation(name="plain", version="1")) as plain:
+            before = json.loads(text_of(await plain.call_tool("rec__client")))
+            assert before == {"capabilities": {}, "clientInfo": {"name": "plain", "version": "1"}}
+            upstream_session = text_of(await plain.call_tool("rec__whoami"))
+            async with httpx.AsyncClient() as http:  # the upstream ends that session by itself
+                ended = await http.delete(url, headers={"mcp-session-id": upstream_session}, timeout=5)
+            assert ended.status_code < 300
+            assert text_of(await plain.call_tool("rec__whoami")) != upstream_session  # re-initialized
+            after = json.loads(text_of(await plain.call_tool("rec__client")))
+            assert after == before
