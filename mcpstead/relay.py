@@ -230,6 +230,12 @@ class UpstreamInbound:
 
     def end(self, call: InFlightCall) -> None:
         self.calls.discard(call)
+        if call.relayed and call.task is not None and call.task.cancelling():
+            # The call was cancelled (by its client, or a hang-up) and the upstream told so: it no longer
+            # waits for the requests it made for it, and its own notifications/cancelled for them rode the
+            # stream the gateway stopped reading. The client is told, and nobody waits for its answers.
+            for upstream_id in list(call.relayed):
+                call.upstream_cancelled(upstream_id, {"reason": "the request it was made for was cancelled"})
         if call.progress_token is not None:
             for token, owner in list(self._progress.items()):
                 if owner is call:

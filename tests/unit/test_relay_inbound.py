@@ -1,5 +1,5 @@
 """relay.UpstreamInbound: a task's status notification that overtakes the CreateTaskResult naming it is held
-until the task-creating call has ended (tests/integration/test_relay.py has the real-upstream version)."""
+until the task-creating call has ended (tests/integration/test_relay_surface.py has the real-upstream version)."""
 
 from __future__ import annotations
 
@@ -65,3 +65,37 @@ async def test_the_clients_cancel_reason_is_kept_for_the_upstream() -> None:
     cancelled.cancel("user pressed stop")
     assert cancelled.cancelled_by_client and cancelled.cancel_reason == "user pressed stop"
     await asyncio.gather(task, return_exceptions=True)
+
+
+class Channel:
+    def __init__(self) -> None:
+        self.pushed: list[dict[str, Any]] = []
+
+    def push(self, message: dict[str, Any]) -> bool:
+        self.pushed.append(message)
+        return True
+
+
+async def test_a_cancelled_call_cancels_the_requests_it_was_relaying_to_its_client() -> None:
+    session = DownstreamSession("s1", "2025-11-25", "client", "1", 0.0, 0.0, 0.0, capabilities={"sampling": {}})
+    channel = Channel()
+    inbound = UpstreamInbound("up", Hooks())
+    work = asyncio.create_task(asyncio.sleep(10))
+    deadline = asyncio.get_running_loop().time() + 10
+    cancelled = InFlightCall("up", session, 1, channel, deadline, task=work)
+    inbound.begin(cancelled, {"name": "sample"})
+    sampling = {"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage", "params": {"messages": []}}
+    answer = asyncio.create_task(inbound.answer(sampling, cancelled))
+    await asyncio.sleep(0)
+    ((relayed_id, downstream_id),) = cancelled.relayed.items()
+    assert relayed_id == 7 and channel.pushed[-1]["id"] == downstream_id
+
+    work.cancel()  # the client cancelled the call: its task is being cancelled when the call ends
+    inbound.end(cancelled)
+    assert channel.pushed[-1] == {
+        "jsonrpc": "2.0",
+        "method": "notifications/cancelled",
+        "params": {"reason": "the request it was made for was cancelled", "requestId": downstream_id},
+    }
+    assert await asyncio.wait_for(answer, 1) is None  # nothing is sent upstream for it
+    await asyncio.gather(work, return_exceptions=True)

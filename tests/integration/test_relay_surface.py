@@ -763,6 +763,39 @@ async def test_server_to_client_requests_reach_the_calling_client(
     assert through == direct
 
 
+async def test_cancelling_a_call_cancels_the_request_its_client_is_still_answering(env: Env) -> None:
+    """The client cancels a call while its sampling callback is still working on the upstream's request: the
+    callback is cancelled too (directly, the SDK server cancels its request when its handler is cancelled)."""
+
+    async def run(url: str, prefix: str) -> float:
+        entered, ended = asyncio.Event(), asyncio.Event()
+
+        async def sample(context: ClientRequestContext, params: CreateMessageRequestParams) -> CreateMessageResult:
+            entered.set()
+            try:
+                await asyncio.sleep(WAIT * 2)
+            finally:
+                ended.set()
+            raise AssertionError("not cancelled")
+
+        async with Client(url, mode="legacy", sampling_callback=sample) as client:
+            call = asyncio.create_task(client.call_tool(f"{prefix}test_sampling", {"prompt": "never mind"}))
+            try:
+                async with asyncio.timeout(WAIT):
+                    await entered.wait()
+            finally:
+                call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            started = asyncio.get_running_loop().time()
+            async with asyncio.timeout(WAIT):
+                await ended.wait()
+            return asyncio.get_running_loop().time() - started
+
+    direct, through = await both(env, "conf", run)
+    assert direct < 1 and through < 1, (direct, through)
+
+
 async def test_url_elicitation_required_error_passes_through(env: Env) -> None:
     """every's error path: a -32042 JSON-RPC error whose data names the URL elicitations to complete."""
 
@@ -913,3 +946,117 @@ async def test_tasks_list_holds_every_task_of_the_session_past_the_upstreams_fir
         mine = created["result"]["task"]["taskId"]
         listed, _ = await raw.request("tasks/list", {})
     assert [t["taskId"] for t in listed["result"]["tasks"]] == [mine]
+
+
+# ---- several clients at once on the shared upstream sessions ---------------------------------------------------
+
+
+async def test_concurrent_calls_each_get_their_own_server_to_client_requests(env: Env) -> None:
+    """Two clients sample at once through one shared upstream session: each is asked by its own call only."""
+
+    class Named(Human):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        async def sample(
+            self, context: ClientRequestContext, params: CreateMessageRequestParams
+        ) -> CreateMessageResult:
+            self.asked.append(("sampling", dump(params)))
+            await asyncio.sleep(0.2)  # both requests are outstanding at once
+            text = TextContent(type="text", text=f"answer of {self.name}")
+            return CreateMessageResult(role="assistant", content=text, model="test-model")
+
+    async def run(human: Named) -> str:
+        async with human.client(env.gateway.url) as client:
+            return text_of(await client.call_tool("conf__test_sampling", {"prompt": f"for {human.name}"}))
+
+    one, two = Named("one"), Named("two")
+    texts = await asyncio.gather(run(one), run(two))
+    assert texts == ["LLM response: answer of one", "LLM response: answer of two"]
+    for human in (one, two):
+        ((_, params),) = human.asked
+        assert params["messages"][0]["content"]["text"] == f"for {human.name}"
+
+
+async def test_concurrent_progress_with_the_same_client_token_stays_apart(env: Env) -> None:
+    """SDK clients use their request id as the progress token, so two fresh clients send the same token;
+    the gateway keeps them apart upstream and gives each client only its own progress."""
+    arguments = {"duration": 0.3, "steps": 3}
+
+    async def run() -> Progress:
+        seen, on_progress = progress_recorder()
+        async with Client(env.gateway.url, mode="legacy") as client:
+            await client.call_tool("every__trigger-long-running-operation", arguments, progress_callback=on_progress)
+        return seen
+
+    one, two = await asyncio.gather(run(), run())
+    assert one == two == [(1, 3, None), (2, 3, None), (3, 3, None)]
+
+
+async def test_each_client_gets_log_messages_at_its_own_level(env: Env) -> None:
+    """The shared upstream session is asked for the most verbose level any client wants; the gateway
+    filters per client."""
+
+    async def run(level: str) -> list[dict[str, Any]]:
+        book = LogBook()
+        async with Client(env.gateway.url, mode="legacy", logging_callback=book.record) as client:
+            await client.set_logging_level(level)  # type: ignore[arg-type]
+            await asyncio.sleep(0.2)  # both levels are set before either calls
+            await client.call_tool("conf__test_tool_with_logging")
+            await asyncio.sleep(QUIET)
+        return book.of("conformance-server")
+
+    quiet, chatty = await asyncio.gather(run("error"), run("info"))
+    assert quiet == []
+    assert [m["data"] for m in chatty] == ["Tool execution started", "Tool processing data", "Tool execution completed"]
+
+
+async def test_a_subscription_shared_upstream_stays_while_any_client_holds_it(env: Env) -> None:
+    """Three clients subscribe to one URI (the shared upstream session holds one subscription for them).
+    One unsubscribes, one ends its session without unsubscribing: the last still gets every update."""
+    watched = "test://watched-resource"
+    leaving, ending, staying = Inbox(), Inbox(), Inbox()
+
+    def client(inbox: Inbox) -> Client:
+        return Client(env.gateway.url, mode="legacy", message_handler=inbox.handle)
+
+    async with client(leaving) as one, client(staying) as three:
+
+        async def notify() -> None:
+            assert text_of(await three.call_tool("conf__test_notify_resource_updated", {"uri": watched})) == "ok"
+
+        async with client(ending) as two:
+            for each, inbox in ((one, leaving), (two, ending), (three, staying)):
+                await each.subscribe_resource(watched)
+                await inbox.wait_for(watched, notify)
+            await one.unsubscribe_resource(watched)
+        # `two` has ended its session (DELETE) while still subscribed.
+        for inbox in (leaving, ending, staying):
+            inbox.updates.clear()
+        await notify()
+        await eventually(_returns(lambda: watched in staying.updates), "the update for the last subscriber")
+        await asyncio.sleep(QUIET)
+        assert leaving.updates == ending.updates == []
+        await three.unsubscribe_resource(watched)
+
+
+def _returns(predicate: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return predicate()
+
+    return check
+
+
+async def test_an_upstream_error_reaches_the_client_unchanged(env: Env) -> None:
+    """A JSON-RPC error the upstream answers with keeps its code, message and data."""
+
+    async def run(url: str, prefix: str) -> dict[str, Any]:
+        async with Client(url, mode="legacy") as client:
+            with pytest.raises(MCPError) as caught:
+                await client.get_prompt(f"{prefix}resource-prompt", {"resourceType": "Video", "resourceId": "1"})
+        return dump(caught.value.error)
+
+    direct, through = await both(env, "every", run)
+    assert "Invalid resourceType" in direct["message"]
+    assert through == direct
