@@ -43,6 +43,10 @@ log = logging.getLogger("mcpstead.upstream")
 CLOSE_TIMEOUT_SECONDS = 2.0
 LISTEN_RETRY_SECONDS = (1.0, 30.0)
 """First and longest wait before the GET stream is opened again after it ended."""
+LISTEN_OPEN_SECONDS = 2.0
+"""How long requests after the handshake wait for the GET stream to open. A server drops what it sends
+outside any request while no GET stream is open (a roots/list a tool asks for), so a call sent at once
+could wait for an answer to a request that never arrived."""
 
 
 def build_session(config: ServerConfig) -> aiohttp.ClientSession:
@@ -85,6 +89,9 @@ class StreamableHttpConnection:
         self._answers = ServerRequestTasks()
         self._background: set[asyncio.Task[None]] = set()
         self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        """Clear from the handshake until the GET stream is open (or known not to be coming)."""
+        self._listening.set()
         self._client: aiohttp.ClientSession | None = None
         self._session_id: str | None = None
         self._protocol_version: str | None = None
@@ -122,6 +129,10 @@ class StreamableHttpConnection:
     async def _request_once(
         self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None
     ) -> Any:
+        if not self._listening.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LISTEN_OPEN_SECONDS):
+                    await self._listening.wait()
         request_id, message = request_message(method, params)
         try:
             async with asyncio.timeout(timeout):
@@ -165,6 +176,7 @@ class StreamableHttpConnection:
         """Open the GET stream, where the upstream sends what belongs to no request (list changes,
         resource updates, log messages, requests of its own)."""
         if self._listener is None or self._listener.done():
+            self._listening.clear()
             self._listener = asyncio.create_task(self._listen(), name=f"listen-{self._name}")
 
     async def _listen(self) -> None:
@@ -172,12 +184,14 @@ class StreamableHttpConnection:
         while self._client is not None:
             try:
                 if not await self._listen_once():
-                    return
+                    break
                 delay = LISTEN_RETRY_SECONDS[0]
             except (aiohttp.ClientError, UpstreamError, ValueError) as exc:
                 log.debug("upstream %s GET stream ended: %s", self._name, exc)
+            self._listening.set()  # a failed attempt holds no request up
             await asyncio.sleep(delay)
             delay = min(delay * 2, LISTEN_RETRY_SECONDS[1])
+        self._listening.set()  # no GET stream is coming
 
     async def _listen_once(self) -> bool:
         """Read the GET stream until it ends. False when the upstream does not offer one."""
@@ -191,6 +205,7 @@ class StreamableHttpConnection:
                 return False
             if response.status >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
                 raise UpstreamError(self._name, f"upstream '{self._name}' GET stream: HTTP {response.status}")
+            self._listening.set()
             normalize = self._config.quirks.normalize_sse_events
             async for kind, data in sse_events(response.content.iter_any()):
                 self._count_bytes("received", len(data))

@@ -1060,3 +1060,34 @@ async def test_an_upstream_error_reaches_the_client_unchanged(env: Env) -> None:
     direct, through = await both(env, "every", run)
     assert "Invalid resourceType" in direct["message"]
     assert through == direct
+
+
+# ---- a per-client upstream session, right after it opens ---------------------------------------------------------
+
+
+async def test_a_request_the_upstream_makes_outside_the_call_right_after_its_session_opens(env: Env) -> None:
+    """server-everything's get-roots-list asks for roots/list on the session's GET stream (not the call's),
+    and servers drop what they send there while no GET stream is open. A per-client upstream session opens
+    at the client's first request, so that request must wait until the gateway's GET stream is open."""
+    config = f"""
+servers:
+  - name: every
+    url: {env.every}
+    session: per_client
+    timeout_seconds: 5
+"""
+
+    async def run(url: str, prefix: str) -> tuple[Any, list[tuple[str, Any]]]:
+        human = Human()
+        async with human.client(url) as client:
+            return dump(await client.call_tool(f"{prefix}get-roots-list")), human.asked
+
+    async with run_gateway(config) as gateway:
+        await gateway.wait_connected("every")
+        (direct, direct_asked), (through, through_asked) = await asyncio.gather(
+            run(env.every, ""), run(gateway.url, "every__")
+        )
+    assert "file:///tmp/project" in json.dumps(direct)
+    # Asked once, or twice when the server's own roots sync (350 ms after initialize) overlaps the call.
+    assert {kind for kind, _ in direct_asked} == {kind for kind, _ in through_asked} == {"roots"}
+    assert through == direct
