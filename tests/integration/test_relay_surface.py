@@ -530,6 +530,7 @@ class RawSession:
         url: str,
         *,
         accept: str = "application/json, text/event-stream",
+        capabilities: dict[str, Any] | None = None,
     ) -> AsyncIterator[RawSession]:
         async with httpx.AsyncClient(timeout=WAIT) as http:
             raw = cls(http, url, accept)
@@ -537,7 +538,7 @@ class RawSession:
                 "initialize",
                 {
                     "protocolVersion": "2025-11-25",
-                    "capabilities": {},
+                    "capabilities": capabilities or {},
                     "clientInfo": {"name": "test-relay-raw", "version": "1"},
                 },
             )
@@ -583,6 +584,30 @@ class RawSession:
         answers = [m for m in messages if "method" not in m and m.get("id") == body["id"]]
         assert len(answers) == 1, messages
         return answers[0], [m for m in messages if m is not answers[0]]
+
+    async def request_answering(
+        self, method: str, params: dict[str, Any], answer: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Like `request`, read as a stream: every server-to-client request on it gets `answer(request)` as
+        its result (POSTed at once, as a client does) before the stream goes on."""
+        request_id = next(self.ids)
+        body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+        before: list[dict[str, Any]] = []
+        async with self.http.stream("POST", self.url, headers=self.headers, json=body) as response:
+            assert response.status_code == 200
+            async for line in response.aiter_lines():
+                data = line.removeprefix("data:").strip() if line.startswith("data:") else ""
+                if not data:
+                    continue
+                message = json.loads(data)
+                if "method" not in message and message.get("id") == request_id:
+                    return message, before
+                before.append(message)
+                if "method" in message and "id" in message:
+                    reply = {"jsonrpc": "2.0", "id": message["id"], "result": answer(message)}
+                    replied = await self.http.post(self.url, headers=self.headers, json=reply)
+                    assert replied.status_code == 202, replied.text
+        raise AssertionError(f"{method}: the stream ended without its answer; before it: {before}")
 
 
 # ---- 5. cancellation -----------------------------------------------------------------------------------------
@@ -882,19 +907,28 @@ async def get_stream(raw: RawSession) -> AsyncIterator[list[dict[str, Any]]]:
 async def test_a_task_augmented_call_and_its_task_route_back_to_the_upstream(env: Env) -> None:
     """every's simulate-research-query (taskSupport: required) with `task`: CreateTaskResult at once, then
     tasks/get, tasks/list and tasks/result (which blocks until the task ends) reach the upstream that made it,
-    and the task's status notifications reach the client that made it."""
+    and the task's status notifications reach the client that made it. The query is ambiguous, so the task
+    goes input_required and its elicitation/create rides the tasks/result stream."""
+    research = {"topic": "python", "ambiguous": True}
 
     async def run(url: str, prefix: str) -> dict[str, Any]:
-        async with RawSession.opened(url) as raw, get_stream(raw) as pushed:
+        asked: list[dict[str, Any]] = []
+
+        def clarify(request: dict[str, Any]) -> dict[str, Any]:
+            asked.append({"method": request["method"], "params": request["params"]})
+            return {"action": "accept", "content": {"interpretation": "snake"}}
+
+        async with RawSession.opened(url, capabilities={"elicitation": {}}) as raw, get_stream(raw) as pushed:
             created, _ = await raw.request(
                 "tools/call",
-                {"name": f"{prefix}simulate-research-query", "arguments": {"topic": "tides"}, "task": {"ttl": 60000}},
+                {"name": f"{prefix}simulate-research-query", "arguments": research, "task": {"ttl": 60000}},
             )
             task = created["result"]["task"]
             task_id = task["taskId"]
             got, _ = await raw.request("tasks/get", {"taskId": task_id})
             listed, _ = await raw.request("tasks/list", {})
-            final, _ = await raw.request("tasks/result", {"taskId": task_id}, timeout=20)
+            async with asyncio.timeout(20):
+                final, _ = await raw.request_answering("tasks/result", {"taskId": task_id}, clarify)
             done, _ = await raw.request("tasks/get", {"taskId": task_id})
             await asyncio.sleep(QUIET)  # the last status notification may trail tasks/result's answer
             statuses = [m["params"] for m in pushed if m.get("method") == "notifications/tasks/status"]
@@ -906,13 +940,16 @@ async def test_a_task_augmented_call_and_its_task_route_back_to_the_upstream(env
                 "result": without_task_ids(final["result"], task_id),
                 "done": task_shape(done["result"]),
                 "statuses": [(s["status"], s.get("statusMessage")) for s in statuses],
+                "asked": without_task_ids(asked, task_id),
             }
 
     direct, through = await both(env, "every", run)
     assert direct["created"]["status"] == "working"
     assert direct["done"]["status"] == "completed"
-    assert "Research Report: tides" in json.dumps(direct["result"])
+    assert "Research Report: python (snake)" in json.dumps(direct["result"])
+    assert "input_required" in [status for status, _ in direct["statuses"]]
     assert direct["statuses"][-1][0] == "completed"
+    assert [a["method"] for a in direct["asked"]] == ["elicitation/create"]
     assert through == direct
 
 
