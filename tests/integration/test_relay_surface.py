@@ -1128,3 +1128,26 @@ servers:
     # Asked once, or twice when the server's own roots sync (350 ms after initialize) overlaps the call.
     assert {kind for kind, _ in direct_asked} == {kind for kind, _ in through_asked} == {"roots"}
     assert through == direct
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug (sync.py UpstreamSync.apply_levels): a client that never set a level is not counted, so "
+    "another client's logging/setLevel 'error' silences the shared upstream session for it too; "
+    "directly it gets the server's default (every message)",
+)
+async def test_a_client_that_never_set_a_level_still_gets_info_messages(env: Env) -> None:
+    async def run(url: str, prefix: str) -> list[dict[str, Any]]:
+        book = LogBook()
+        async with (
+            Client(url, mode="legacy") as strict,
+            Client(url, mode="legacy", logging_callback=book.record) as default,
+        ):
+            await strict.set_logging_level("error")  # another client, on the same upstream session if shared
+            await default.call_tool(f"{prefix}test_tool_with_logging")
+            await asyncio.sleep(QUIET)
+        return book.of("conformance-server")
+
+    direct, through = await both(env, "conf", run)
+    assert [m["data"] for m in direct] == ["Tool execution started", "Tool processing data", "Tool execution completed"]
+    assert through == direct
