@@ -72,10 +72,10 @@ class SessionFanout:
     def list_changed(self, upstream: str, kind: str) -> None:
         self._on_list_changed(upstream, kind)
 
-    def resource_updated(self, upstream: str, message: dict[str, Any]) -> None:
+    def resource_updated(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:
         params = message.get("params")
         uri = params.get("uri") if isinstance(params, dict) else None
-        for session in self._sessions:
+        for session in [owner] if owner is not None else self._sessions:
             if (upstream, uri) in session.subscriptions:
                 session.notify(message)
 

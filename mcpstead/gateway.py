@@ -241,6 +241,8 @@ class Gateway:
             monotonic=self.clock.monotonic(),
         )
         session.capabilities = capabilities if isinstance(capabilities, dict) else {}
+        if self.sync.needs_levels():
+            self.spawn(self.sync.apply_levels(), "log-levels")
         self.metrics.session_opened()
         log.debug(
             "session %s opened by %s %s (%s)",

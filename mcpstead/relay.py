@@ -36,6 +36,9 @@ LIST_CHANGED = {
 }
 REQUEST_CANCELLED = -32800
 """What the SDKs answer a 2025-era request that was cancelled with."""
+RELAY_MARGIN = (0.1, 1.0)
+"""A relayed request gives up this share of the call's remaining time (at most this many seconds) before the
+call's own deadline, so the upstream gets the refusal while it can still answer the call."""
 
 _progress_tokens = itertools.count(1)
 
@@ -53,7 +56,9 @@ class InboundHooks(Protocol):
 
     def list_changed(self, upstream: str, kind: str) -> None: ...
 
-    def resource_updated(self, upstream: str, message: dict[str, Any]) -> None: ...
+    def resource_updated(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:
+        """`owner`: the only session this upstream session serves (per-client mode), else None."""
+        ...
 
     def untied(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:
         """A notification for clients that no call claims (log messages, task status, ...)."""
@@ -144,7 +149,9 @@ class InFlightCall:
         session, channel = self.session, self.channel
         if session is None or channel is None:
             return refusal(upstream_id, f"mcpstead cannot relay '{method}': this call has no client stream to carry it")
-        return await relay_to_session(session, message, self.deadline, channel.push, self.relayed)
+        remaining = self.deadline - asyncio.get_running_loop().time()
+        deadline = self.deadline - min(RELAY_MARGIN[0] * remaining, RELAY_MARGIN[1])
+        return await relay_to_session(session, message, deadline, channel.push, self.relayed)
 
     def upstream_cancelled(self, upstream_id: Any, params: dict[str, Any]) -> bool:
         """The upstream gave up one of its own requests: tell the client, under the id it knows."""
@@ -185,10 +192,12 @@ async def relay_to_session(
             async with asyncio.timeout_at(deadline):
                 reply = await answer
         except TimeoutError:
+            cancel = {"requestId": downstream_id, "reason": "the client did not answer in time"}
+            push({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel})
             return refusal(upstream_id, f"the client did not answer '{method}' in time", jsonrpc.INTERNAL_ERROR)
         if reply is None:
             return None
-        if "result" not in reply and "error" not in reply:
+        if not _is_answer(reply):
             return refusal(
                 upstream_id, f"the client's answer to '{method}' is not a JSON-RPC response", jsonrpc.INTERNAL_ERROR
             )
@@ -196,6 +205,14 @@ async def relay_to_session(
     finally:
         relayed.pop(upstream_id, None)
         session.drop_client_answer(downstream_id)
+
+
+def _is_answer(reply: dict[str, Any]) -> bool:
+    """A result, or an error object with an integer code and a message (what an upstream can parse)."""
+    if "result" in reply:
+        return "error" not in reply
+    error = reply.get("error")
+    return isinstance(error, dict) and type(error.get("code")) is int and isinstance(error.get("message"), str)
 
 
 class UpstreamInbound:
@@ -250,11 +267,12 @@ class UpstreamInbound:
         for message in held:
             self.hooks.untied(self.upstream, self.owner, message)
 
-    def _claim(self, call: InFlightCall | None) -> InFlightCall | None:
-        """The call a message belongs to: the one whose stream carried it, else the only one in flight."""
+    def _claim(self, call: InFlightCall | None, out_of_band: bool) -> InFlightCall | None:
+        """The call a message belongs to: the one whose stream carried it; on a transport with one stream
+        for everything (stdio, legacy SSE), the only call in flight."""
         if call is not None:
             return call
-        if len(self.calls) == 1:
+        if out_of_band and len(self.calls) == 1:
             return next(iter(self.calls))
         return None
 
@@ -267,7 +285,7 @@ class UpstreamInbound:
             self.hooks.list_changed(self.upstream, kind)
             return
         if method == "notifications/resources/updated":
-            self.hooks.resource_updated(self.upstream, message)
+            self.hooks.resource_updated(self.upstream, self.owner, message)
             return
         if method == "notifications/progress":
             owner = self._progress.get(params.get("progressToken"))  # type: ignore[arg-type]
@@ -296,9 +314,12 @@ class UpstreamInbound:
         else:
             self.hooks.untied(self.upstream, self.owner, message)
 
-    async def answer(self, message: dict[str, Any], call: InFlightCall | None = None) -> dict[str, Any] | None:
-        """The answer to a server-to-client request (None: send nothing, the upstream cancelled it)."""
-        claimed = self._claim(call)
+    async def answer(
+        self, message: dict[str, Any], call: InFlightCall | None = None, *, out_of_band: bool = False
+    ) -> dict[str, Any] | None:
+        """The answer to a server-to-client request (None: send nothing, the upstream cancelled it).
+        `out_of_band`: the transport cannot tell which call a message rides on (stdio, legacy SSE)."""
+        claimed = self._claim(call, out_of_band)
         if claimed is not None:
             return await claimed.relay_request(message)
         return await self.hooks.untied_request(self.upstream, self.owner, message)
@@ -307,8 +328,10 @@ class UpstreamInbound:
 class ServerRequestTasks:
     """Answers to server-to-client requests run as tasks, so a transport's reader never waits on a human."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, out_of_band: bool = False) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._out_of_band = out_of_band
+        """The transport carries every message on one stream (stdio, legacy SSE): see UpstreamInbound.answer."""
 
     def spawn(
         self,
@@ -319,7 +342,7 @@ class ServerRequestTasks:
     ) -> None:
         async def run() -> None:
             try:
-                reply = await inbound.answer(message, call)
+                reply = await inbound.answer(message, call, out_of_band=self._out_of_band)
                 if reply is not None:
                     await respond(reply)
             except Exception as exc:  # the upstream may be gone; nothing else waits on this

@@ -86,13 +86,25 @@ class UpstreamSync:
         await self.apply_levels()
 
     async def apply_levels(self) -> None:
-        """Ask each shared upstream for the most verbose level any session wants (when that changed)."""
-        wanted = [LOG_LEVELS.index(s.log_level) for s in self._sessions() if s.log_level in LOG_LEVELS]
-        level = LOG_LEVELS[min(wanted)] if wanted else None
+        """Ask each shared upstream for the most verbose level any session wants (when that changed).
+
+        A session that never set a level gets what the server sends, as it would directly, so once any
+        session has set one, an unset session counts as wanting everything ("debug"). While no session has
+        set a level, the upstream is left at its own default (or, if it was asked before, asked for everything).
+        """
+        levels = [s.log_level for s in self._sessions()]
+        chosen = any(level in LOG_LEVELS for level in levels)
+        level = LOG_LEVELS[min((LOG_LEVELS.index(lv) if lv in LOG_LEVELS else 0 for lv in levels), default=0)]
         for target in self._upstreams().values():
-            if target.shared and target.offers_logging and level is not None and target.sent_log_level != level:
+            if not chosen and target.sent_log_level is None:
+                continue  # never asked: it keeps its own default
+            if target.shared and target.offers_logging and target.sent_log_level != level:
                 target.sent_log_level = level
                 await self._quietly(target, "logging/setLevel", {"level": level})
+
+    def needs_levels(self) -> bool:
+        """A new session (which has set no level) would change what some shared upstream must be asked."""
+        return any(t.shared and t.sent_log_level not in (None, LOG_LEVELS[0]) for t in self._upstreams().values())
 
     async def replay(self, target: SyncedUpstream) -> None:
         """The upstream (re)connected: give its shared session the subscriptions and level it had."""

@@ -194,7 +194,7 @@ class RecordingHooks:
     def list_changed(self, upstream: str, kind: str) -> None:
         self.on_list_changed(upstream, kind)
 
-    def resource_updated(self, upstream: str, message: dict[str, Any]) -> None:
+    def resource_updated(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:
         self.untied_messages.append(message)
 
     def untied(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ import aiohttp
 from mcpstead import jsonrpc
 from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
-from mcpstead.errors import UpstreamError, UpstreamTimeoutError
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.relay import InFlightCall, ServerRequestTasks, UpstreamInbound
 from mcpstead.upstream.base import (
     ByteCounter,
@@ -43,6 +43,8 @@ log = logging.getLogger("mcpstead.upstream")
 CLOSE_TIMEOUT_SECONDS = 2.0
 LISTEN_RETRY_SECONDS = (1.0, 30.0)
 """First and longest wait before the GET stream is opened again after it ended."""
+SESSION_STATE = frozenset({"logging/setLevel", "resources/subscribe", "resources/unsubscribe"})
+"""Requests that leave state in the upstream session; a re-initialized session gets them again."""
 LISTEN_OPEN_SECONDS = 2.0
 """How long requests after the handshake wait for the GET stream to open. A server drops what it sends
 outside any request while no GET stream is open (a roots/list a tool asks for), so a call sent at once
@@ -93,6 +95,12 @@ class StreamableHttpConnection:
         """Clear from the handshake until the GET stream is open (or known not to be coming)."""
         self._listening.set()
         self._client: aiohttp.ClientSession | None = None
+        self._answering: set[aiohttp.ClientResponse] = set()
+        """Responses being read; closing the connection closes them, so no request outlives it."""
+        self._handshake: dict[str, Any] | None = None
+        """The initialize params, sent again when the upstream forgets the session."""
+        self._state: dict[tuple[str, str], dict[str, Any] | None] = {}
+        """(method, uri) -> params of the level and subscriptions in force, replayed after a re-initialize."""
         self._session_id: str | None = None
         self._protocol_version: str | None = None
         self.closed = asyncio.Event()
@@ -107,13 +115,23 @@ class StreamableHttpConnection:
         """One request; when the upstream has forgotten our session, re-initialize once and retry once."""
         session = self._session_id
         try:
-            return await self._request_once(method, params, timeout, call)
+            result = await self._request_once(method, params, timeout, call)
         except UpstreamError as exc:
             reason = session_reset_reason(exc)
             if reason is None or session is None or method == "initialize":
                 raise
             await self._recover_session(session, reason, timeout)
-            return await self._request_once(method, params, timeout, call)
+            result = await self._request_once(method, params, timeout, call)
+        if method in SESSION_STATE:
+            self._remember(method, params)
+        return result
+
+    def _remember(self, method: str, params: dict[str, Any] | None) -> None:
+        uri = str((params or {}).get("uri", ""))
+        if method == "resources/unsubscribe":
+            self._state.pop(("resources/subscribe", uri), None)
+        else:
+            self._state[(method, uri)] = params
 
     async def _recover_session(self, failed_session: str, reason: str, timeout: float) -> None:
         """Re-initialize, once for all concurrent callers that saw the same dead session."""
@@ -124,7 +142,11 @@ class StreamableHttpConnection:
             self._session_id = None
             self._protocol_version = None
             self._on_session_reset(reason)
-            await initialize(self, self._name, timeout)
+            handshake = self._handshake or {}
+            await initialize(self, self._name, timeout, handshake.get("capabilities"), handshake.get("clientInfo"))
+            for (method, _uri), params in list(self._state.items()):
+                with contextlib.suppress(UpstreamError):
+                    await self._request_once(method, params, timeout, None)
 
     async def _request_once(
         self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None
@@ -133,6 +155,8 @@ class StreamableHttpConnection:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(LISTEN_OPEN_SECONDS):
                     await self._listening.wait()
+        if method == "initialize":
+            self._handshake = params
         request_id, message = request_message(method, params)
         try:
             async with asyncio.timeout(timeout):
@@ -242,11 +266,20 @@ class StreamableHttpConnection:
                 session_id = response.headers.get("mcp-session-id")
                 if session_id and message.get("method") == "initialize":
                     self._session_id = session_id
-                return await self._read_answer(response, expect_id, call)
-        except aiohttp.ClientPayloadError as exc:
-            raise UpstreamError(self._name, f"upstream '{self._name}' answer broke off: {first_line(exc)}") from None
+                self._answering.add(response)
+                try:
+                    return await self._read_answer(response, expect_id, call)
+                finally:
+                    self._answering.discard(response)
         except aiohttp.ClientError as exc:
+            if self._client is None:
+                raise UpstreamDisconnectedError(self._name, "the connection was closed") from None
+            if isinstance(exc, aiohttp.ClientPayloadError):
+                raise UpstreamError(
+                    self._name, f"upstream '{self._name}' answer broke off: {first_line(exc)}"
+                ) from None
             raise describe_client_error(self._name, exc) from None
+            raise UpstreamError(self._name, f"upstream '{self._name}' answer broke off: {first_line(exc)}") from None
 
     async def _read_answer(
         self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
@@ -307,6 +340,8 @@ class StreamableHttpConnection:
         if client is None:
             return
         listener, self._listener = self._listener, None
+        for response in list(self._answering):
+            response.close()  # the requests still waiting end now, with UpstreamDisconnectedError
         await cancel_and_wait(listener, *self._background)
         await self._answers.cancel_all()
         if self._session_id is not None:

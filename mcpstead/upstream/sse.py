@@ -84,7 +84,7 @@ class SseConnection(OutOfBandLink):
         self._name = config.name
         self._url = config.url
         self._inbound = inbound
-        self._answers = ServerRequestTasks()
+        self._answers = ServerRequestTasks(out_of_band=True)
         self._client: httpx.AsyncClient | None = None
         self._stream: httpx.Response | None = None
         self._endpoint: str | None = None

@@ -49,7 +49,7 @@ class StdioConnection(OutOfBandLink):
         self._count_bytes = count_bytes
         self._name = config.name
         self._inbound = inbound
-        self._answers = ServerRequestTasks()
+        self._answers = ServerRequestTasks(out_of_band=True)
         self._stderr = stderr
         self._on_stderr = on_stderr
         self._process: asyncio.subprocess.Process | None = None

@@ -261,12 +261,6 @@ class McpRaw:
         await self.http.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (relay.py UpstreamInbound.deliver -> fanout.SessionFanout.resource_updated): an update from one "
-    "client's upstream session goes to every session subscribed to that URI, so each client gets every "
-    "client's copy",
-)
 async def test_a_resource_update_reaches_each_subscriber_once_as_directly() -> None:
     def recorder(seen: list[str], arrived: asyncio.Event) -> Any:
         async def on_message(message: Any) -> None:
@@ -304,12 +298,6 @@ async def test_a_resource_update_reaches_each_subscriber_once_as_directly() -> N
     assert through == direct
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (upstream/http.py StreamableHttpConnection._recover_session): a per-client upstream session "
-    "that the upstream forgot is re-initialized with the gateway's own capabilities and clientInfo "
-    "(base.GATEWAY_CAPABILITIES), not the client's",
-)
 async def test_a_per_client_session_the_upstream_forgot_is_reopened_with_the_clients_capabilities() -> None:
     async with serve_recording_upstream() as (url, _record), run_gateway(per_client("rec", url)) as gateway:
         await gateway.wait_connected("rec")

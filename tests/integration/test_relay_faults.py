@@ -216,22 +216,7 @@ BAD_ANSWERS: dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug (relay.py relay_to_session, mcp.py): an `error` that is not an object is relayed "
-                "upstream as is; the SDK upstream cannot parse it and waits until the call is cancelled",
-            ),
-        )
-        if name == "string_error"
-        else name
-        for name in BAD_ANSWERS
-    ],
-)
+@pytest.mark.parametrize("answer", list(BAD_ANSWERS))
 async def test_a_bad_answer_to_a_relayed_request_ends_the_call_within_its_timeout(answer: str) -> None:
     async with (
         serve_recording_upstream() as (url, record),
@@ -311,12 +296,6 @@ async def test_a_request_for_a_session_already_gone_is_refused_at_once() -> None
         assert result_text(reply) == outcome
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (upstream/http.py StreamableHttpConnection.close): closing the connection neither cancels nor "
-    "fails requests in flight (aiohttp's session close does not end a streaming read), so the call hangs until "
-    "timeout_seconds",
-)
 async def test_a_per_client_session_deleted_mid_call_ends_the_call_at_once() -> None:
     """Per-client: the upstream session closes with the downstream one, so the call in flight ends too."""
     async with (
@@ -403,11 +382,6 @@ async def test_a_shared_session_request_outside_any_call_is_refused_at_once_with
         assert asked == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (relay.py UpstreamInbound.answer/_claim): a request from the upstream's GET stream (call=None) is "
-    "attributed to the only call in flight, so another client's call answers it instead of a refusal",
-)
 async def test_a_shared_session_request_outside_any_call_is_not_given_to_whoever_has_a_call_in_flight() -> None:
     asked: list[str] = []
     async with (

@@ -176,6 +176,39 @@ async def test_out_of_band_requests_go_to_the_only_call_in_flight() -> None:
     inbound = UpstreamInbound("up", RecordingHooks())
     relay = call(owner, channel)
     inbound.begin(relay, None)
-    pending = asyncio.create_task(inbound.answer({"jsonrpc": "2.0", "id": 1, "method": "roots/list"}))
+    pending = asyncio.create_task(inbound.answer({"jsonrpc": "2.0", "id": 1, "method": "roots/list"}, out_of_band=True))
     owner.resolve_client_answer({"jsonrpc": "2.0", "id": (await channel.first())["id"], "result": {"roots": []}})
     assert await pending == {"jsonrpc": "2.0", "id": 1, "result": {"roots": []}}
+
+
+async def test_on_a_transport_with_streams_per_request_an_untied_request_is_not_given_to_a_call() -> None:
+    owner, channel = session({"roots": {}}), Channel()
+    hooks = RecordingHooks()
+    inbound = UpstreamInbound("up", hooks)
+    inbound.begin(call(owner, channel), None)
+    assert await inbound.answer({"jsonrpc": "2.0", "id": 1, "method": "roots/list"}) is None  # the hooks' answer
+    assert channel.sent == [] and [m["method"] for m in hooks.untied_messages] == ["roots/list"]
+
+
+@pytest.mark.parametrize(
+    "reply", [{"error": "no"}, {"error": {"code": "x", "message": "m"}}, {"result": 1, "error": {}}]
+)
+async def test_a_malformed_client_answer_is_refused_for_the_upstream(reply: dict[str, Any]) -> None:
+    owner, channel = session({"sampling": {}}), Channel()
+    relay = call(owner, channel)
+    pending = asyncio.create_task(relay.relay_request({"jsonrpc": "2.0", "id": 8, "method": "sampling/createMessage"}))
+    owner.resolve_client_answer({"jsonrpc": "2.0", "id": (await channel.first())["id"], **reply})
+    answer = await pending
+    assert answer is not None and answer["id"] == 8 and "not a JSON-RPC response" in answer["error"]["message"]
+
+
+async def test_a_relayed_request_gives_up_before_the_call_and_tells_the_client() -> None:
+    owner, channel = session({"sampling": {}}), Channel()
+    relay = call(owner, channel, seconds=0.5)
+    started = asyncio.get_running_loop().time()
+    answer = await relay.relay_request({"jsonrpc": "2.0", "id": 6, "method": "sampling/createMessage"})
+    assert asyncio.get_running_loop().time() - started < 0.5  # before the call's own deadline
+    assert answer is not None and "in time" in answer["error"]["message"]
+    relayed_id = channel.sent[0]["id"]
+    assert channel.sent[-1]["method"] == "notifications/cancelled"
+    assert channel.sent[-1]["params"]["requestId"] == relayed_id
