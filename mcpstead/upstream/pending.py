@@ -69,7 +69,8 @@ class OutOfBandLink:
     async def request(
         self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
     ) -> Any:
-        """`call` is not needed here: everything arrives on one stream, and the inbound attributes it."""
+        """Everything arrives on one stream and the inbound attributes it; `call` only lends its client's
+        reason when the request is cancelled."""
         upstream = self._pending.upstream
         if self.closed.is_set():
             raise UpstreamDisconnectedError(upstream, self.close_reason)
@@ -83,7 +84,7 @@ class OutOfBandLink:
             await self._cancel_upstream(request_id, "timed out")
             raise UpstreamTimeoutError(upstream, timeout) from None
         except asyncio.CancelledError:
-            await self._cancel_upstream(request_id, "cancelled")
+            await self._cancel_upstream(request_id, call.cancel_reason if call and call.cancel_reason else "cancelled")
             raise
         finally:
             self._pending.forget(request_id)
