@@ -18,9 +18,6 @@ from mcpstead.protocol import qualify
 from mcpstead.state import ToolView
 from mcpstead.uritemplates import UriTemplate, compile_template
 
-KINDS = ("tools", "prompts", "resources", "resourceTemplates")
-"""The list kinds, by the key their list result carries them under."""
-
 
 @dataclass(frozen=True, slots=True)
 class UpstreamLists:
@@ -28,7 +25,7 @@ class UpstreamLists:
 
     config: ServerConfig
     lists: Mapping[str, tuple[dict[str, Any], ...]]
-    """Kind (see KINDS) -> the upstream's items."""
+    """Kind ("tools", "prompts", "resources", "resourceTemplates": the keys of their list results) -> items."""
     task_augmented_calls: bool = False
     """The upstream declared `tasks.requests.tools.call`: tools that require a task can be called."""
 
@@ -66,9 +63,6 @@ class Catalog:
     tool_views: Mapping[str, tuple[ToolView, ...]] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     """Conflicts and dropped items, one readable line each, in upstream order."""
-
-    def items(self, kind: str) -> tuple[dict[str, Any], ...]:
-        return {"tools": self.tools, "prompts": self.prompts, "resources": self.resources}.get(kind, self.templates)
 
     def route_uri(self, uri: str) -> Route | None:
         """The upstream that serves `uri`: a listed resource first, else the first template (in config order)

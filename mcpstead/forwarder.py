@@ -98,7 +98,7 @@ class Forwarder:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         call = InFlightCall(
-            supervisor.name, session, message_id, channel, loop.time() + supervisor.config.timeout_seconds, task=task
+            supervisor.name, session, channel, loop.time() + supervisor.config.timeout_seconds, task=task
         )
         tracked = session is not None and message_id is not None
         if tracked:

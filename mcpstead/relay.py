@@ -100,7 +100,6 @@ class InFlightCall:
 
     upstream: str
     session: DownstreamSession | None
-    downstream_id: jsonrpc.JsonId
     channel: ReplyChannel | None
     deadline: float
     """Loop time after which nothing more is waited for on this call's behalf."""

@@ -50,10 +50,6 @@ class PostReply:
         self._writer: asyncio.Task[None] | None = None
         self.dropped = 0
 
-    @property
-    def streaming(self) -> bool:
-        return self._queue is not None
-
     def push(self, message: dict[str, Any]) -> bool:
         if not self.can_stream:
             self.dropped += 1

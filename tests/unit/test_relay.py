@@ -38,7 +38,7 @@ def session(capabilities: dict[str, Any] | None = None, level: str | None = None
 
 
 def call(owner: DownstreamSession | None, channel: Channel | None, seconds: float = 5.0) -> InFlightCall:
-    return InFlightCall("up", owner, 7, channel, asyncio.get_running_loop().time() + seconds)
+    return InFlightCall("up", owner, channel, asyncio.get_running_loop().time() + seconds)
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ STATUS = {"jsonrpc": "2.0", "method": "notifications/tasks/status", "params": {"
 
 
 def call() -> InFlightCall:
-    return InFlightCall("up", None, 1, None, deadline=0.0)
+    return InFlightCall("up", None, None, deadline=0.0)
 
 
 async def test_a_status_during_a_task_creating_call_waits_for_the_call_to_end() -> None:
@@ -61,7 +61,7 @@ async def test_a_status_with_no_task_creating_call_in_flight_goes_at_once() -> N
 
 async def test_the_clients_cancel_reason_is_kept_for_the_upstream() -> None:
     task = asyncio.create_task(asyncio.sleep(10))
-    cancelled = InFlightCall("up", None, 1, None, deadline=0.0, task=task)
+    cancelled = InFlightCall("up", None, None, deadline=0.0, task=task)
     cancelled.cancel("user pressed stop")
     assert cancelled.cancelled_by_client and cancelled.cancel_reason == "user pressed stop"
     await asyncio.gather(task, return_exceptions=True)
@@ -82,7 +82,7 @@ async def test_a_cancelled_call_cancels_the_requests_it_was_relaying_to_its_clie
     inbound = UpstreamInbound("up", Hooks())
     work = asyncio.create_task(asyncio.sleep(10))
     deadline = asyncio.get_running_loop().time() + 10
-    cancelled = InFlightCall("up", session, 1, channel, deadline, task=work)
+    cancelled = InFlightCall("up", session, channel, deadline, task=work)
     inbound.begin(cancelled, {"name": "sample"})
     sampling = {"jsonrpc": "2.0", "id": 7, "method": "sampling/createMessage", "params": {"messages": []}}
     answer = asyncio.create_task(inbound.answer(sampling, cancelled))
