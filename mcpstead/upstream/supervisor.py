@@ -77,17 +77,6 @@ def connect_transport(config: ServerConfig, transport: TransportKind, hooks: Con
     return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes)
 
 
-def describe_tool(upstream: str, tool: dict[str, Any], qualified_name: str) -> ToolView:
-    description = tool.get("description")
-    return ToolView(
-        qualified_name=qualified_name,
-        upstream=upstream,
-        name=tool["name"],
-        description=description if isinstance(description, str) else "",
-        definition=tool,
-    )
-
-
 class UpstreamSupervisor:
     def __init__(
         self,
