@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from pydantic import (
@@ -33,11 +34,27 @@ from mcpstead.errors import ConfigError
 from mcpstead.secrets import Secret
 
 BEARER_TOKEN_ENV = "MCPSTEAD_BEARER_TOKEN"
+MIN_BEARER_TOKEN = 16
+"""Shorter downstream tokens are refused: a guessable token is no protection for a daemon others can reach."""
 CONFIG_ENV = "MCPSTEAD_CONFIG"
 DEFAULT_CONFIG_PATH = Path("~/.config/mcpstead/config.yaml")
 DEFAULT_ACCEPT = "application/json, text/event-stream"
 SERVER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password in it replaced by `***`, for everything that shows a URL."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return url.split("@")[-1] if "@" in url else url
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}{port}"))
 
 
 class _Model(BaseModel):
@@ -163,7 +180,12 @@ class ServerConfig(_Model):
             raise ValueError("needs exactly one of 'url' (an HTTP upstream) or 'command' (a stdio upstream)")
         if self.url is not None:
             if not re.match(r"^https?://[^/\s]+", self.url):
-                raise ValueError(f"url must be an http:// or https:// URL, got '{self.url}'")
+                raise ValueError(f"url must be an http:// or https:// URL, got '{redact_url(self.url)}'")
+            if urlsplit(self.url).password is not None and self.auth.type == "bearer":
+                raise ValueError(
+                    "url carries a user and password, which cannot be combined with auth: bearer (both need the "
+                    "Authorization header); keep one of them"
+                )
             if self.protocol == "stdio":
                 raise ValueError("protocol 'stdio' needs 'command', not 'url'")
             stray: list[str] = [key for key in ("args", "env", "cwd") if key in self.model_fields_set]
@@ -188,7 +210,7 @@ class ServerConfig(_Model):
     def target(self) -> str:
         """Where the upstream lives, for display: its URL or its command line (never env or headers)."""
         if self.url is not None:
-            return self.url
+            return redact_url(self.url)
         return " ".join([self.command or "", *self.args])
 
 
@@ -315,8 +337,15 @@ def _check_raw(raw: dict[str, Any], problems: _Problems, environ: Mapping[str, s
                 f"is not allowed in the file; set {BEARER_TOKEN_ENV} in the environment",
             )
             del auth["bearer_token"]
-        if auth.get("mode") == "bearer" and not environ.get(BEARER_TOKEN_ENV):
+        token = environ.get(BEARER_TOKEN_ENV, "")
+        if auth.get("mode") == "bearer" and not token.strip():
             problems.add("mcp.auth.mode", f"bearer mode needs the environment variable {BEARER_TOKEN_ENV} set")
+        elif auth.get("mode") == "bearer" and (len(token) < MIN_BEARER_TOKEN or token != token.strip()):
+            problems.add(
+                "mcp.auth.mode",
+                f"{BEARER_TOKEN_ENV} must be at least {MIN_BEARER_TOKEN} characters with no surrounding spaces "
+                f"(it has {len(token)}); `python -c 'import secrets; print(secrets.token_urlsafe(32))'` makes one",
+            )
         raw["mcp"] = {**mcp, "auth": auth}
 
     servers = raw.get("servers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 PARSE_ERROR = -32700
@@ -26,6 +27,44 @@ def error_response(msg_id: JsonId, code: int, message: str, data: Any = None) ->
 
 def result_response(msg_id: JsonId, result: Any) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": msg_id, "result": result}
+
+
+class ParseError(ValueError):
+    """A body that is not one JSON text the gateway can pass on (the client gets 400 with -32700)."""
+
+
+def _no_constants(name: str) -> Any:
+    raise ParseError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A surrogate escape: fine as half of a pair, not alone (it could not be encoded to send upstream)."""
+
+
+def parse(body: bytes) -> Any:
+    """Strict JSON: UTF-8 without a BOM, no NaN or Infinity, no lone surrogates, nesting the parser can
+    handle. Raises ParseError saying what is wrong."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        raise ParseError("a UTF-8 byte order mark is not allowed")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        message = _DECODER.decode(text)
+    except RecursionError:
+        raise ParseError("JSON nested too deeply") from None
+    except ValueError as exc:
+        raise ParseError(str(exc)) from None
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            json.dumps(message, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ParseError("a lone UTF-16 surrogate (\\ud800-\\udfff) is not a character") from None
+        except RecursionError:
+            raise ParseError("JSON nested too deeply") from None
+    return message
 
 
 def encode(message: Any) -> bytes:

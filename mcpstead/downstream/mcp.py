@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -209,7 +208,7 @@ class McpEndpoint:
         except ClientDisconnect:
             return Response(status_code=400)
         try:
-            message = json.loads(body)
+            message = jsonrpc.parse(body)
         except ValueError as exc:
             gateway.metrics.request("invalid", False)
             return http_error(400, jsonrpc.PARSE_ERROR, f"Parse error: {exc}")

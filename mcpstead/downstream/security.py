@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -18,11 +19,15 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _hostname(host_header: str) -> str:
-    """`example.com:8766` -> `example.com`, `[::1]:8766` -> `[::1]`."""
-    if host_header.startswith("["):
-        return host_header[: host_header.find("]") + 1]
-    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+_HOST = re.compile(r"^(?P<name>\[[0-9a-f:.]+\]|[^\[\]:/@\s]+)(?::(?P<port>\d{1,5}))?$")
+"""RFC 9110 Host: a bracketed IPv6 literal or a name, then an optional port, and nothing else."""
+
+
+def _hostname(host_header: str) -> str | None:
+    """`example.com:8766` -> `example.com`, `[::1]:8766` -> `[::1]`; None for anything malformed
+    (`[::1].evil.com`, `a:b:c`, an empty name)."""
+    match = _HOST.match(host_header)
+    return match.group("name") if match else None
 
 
 class RequestGuard:
@@ -34,8 +39,10 @@ class RequestGuard:
     def host_allowed(self, host_header: str | None) -> bool:
         if host_header is None or not self._check_host:
             return True
-        host = host_header.lower()
+        host = host_header.strip().lower()
         name = _hostname(host)
+        if name is None:
+            return False
         # An allowed entry without a port allows that name on any port.
         return host in self._allowed_hosts or name in self._allowed_hosts or is_loopback_host(name)
 

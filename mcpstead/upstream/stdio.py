@@ -107,9 +107,21 @@ class StdioConnection(OutOfBandLink):
             while line := await stdout.readline():
                 self._handle_line(line)
         except (ValueError, asyncio.LimitOverrunError) as exc:
+            # The stream cannot be read past this line, so the link is over: say why, and end the child
+            # (the supervisor starts a new one) instead of showing `ready` until the next call times out.
+            reason = f"sent a stdout line longer than {LINE_LIMIT:,} bytes ({exc})"
             self._remember_stderr(f"[mcpstead] unreadable stdout line: {exc}")
+            self._mark_closed(reason)
+            self._terminate()
+            return
         returncode = await self._process.wait()
         self._mark_closed(f"process exited with code {returncode}")
+
+    def _terminate(self) -> None:
+        process = self._process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
 
     def _handle_line(self, line: bytes) -> None:
         self._count_bytes("received", len(line))

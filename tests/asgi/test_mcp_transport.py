@@ -92,6 +92,33 @@ async def test_400_parse_error(h: Any, body: bytes) -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (b'{"a":' * 3000 + b"1" + b"}" * 3000, "nested too deeply"),
+        (b'{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping"}', "lone UTF-16 surrogate"),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x\\udfff"}}', "surrogate"),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"n": NaN}}', "NaN is not JSON"),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"n": -Infinity}}', "-Infinity is not JSON"),
+        (b'\xef\xbb\xbf{"jsonrpc": "2.0", "id": 1, "method": "ping"}', "byte order mark"),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "p\xc3("}', "not UTF-8"),
+    ],
+)
+async def test_json_the_gateway_could_not_pass_on_is_a_400_not_a_500(h: Any, body: bytes, why: str) -> None:
+    session = await h.initialize()
+    response = await h.post(body, session=session)
+    message = h.http_error(response, 400, PARSE_ERROR)
+    assert why in message
+    assert (await h.rpc(session, "ping"))["result"] == {}  # and the gateway still serves
+
+
+async def test_a_surrogate_pair_is_a_character_and_passes(h: Any) -> None:
+    session = await h.initialize()
+    response = await h.post(b'{"jsonrpc": "2.0", "id": "\\ud83d\\ude00", "method": "ping"}', session=session)
+    assert response.status_code == 200 and response.json()["id"] == "\U0001f600"
+
+
+@pytest.mark.parametrize(
     ("body", "message"),
     [
         (5, "Invalid Request: request must be an object"),

@@ -54,3 +54,20 @@ async def test_no_response_contains_a_secret(start: Any) -> None:
                 assert SECRET not in value, name
         snapshot = repr(h.gateway.snapshot())
         assert SECRET not in snapshot
+
+
+async def test_a_password_in_an_upstream_url_never_comes_back(start: Any) -> None:
+    config = (
+        "servers:\n  - name: x\n    url: http://user:" + SECRET + "@127.0.0.1:1/mcp\n"
+        "    reconnect: {backoff_base_ms: 60000, backoff_max_ms: 60000}\n"
+    )
+    async with start(config, {}) as h:
+        await h.wait_until(lambda: h.gateway.supervisors["x"].status == "backoff")
+        health = await h.request("GET", "/health")
+        assert health.json()["servers"][0]["url"] == "http://user:***@127.0.0.1:1/mcp"
+        await h.request("GET", "/metrics")
+        session = await h.initialize()
+        await h.rpc(session, "tools/call", {"name": "x__anything"})
+        assert h.gateway.snapshot().upstreams[0].target == "http://user:***@127.0.0.1:1/mcp"
+        for response in h.seen:
+            assert SECRET not in response.text

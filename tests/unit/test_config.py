@@ -600,3 +600,36 @@ def test_every_sample_config_loads(path: Path) -> None:
     config = load_config(path, sample_environ(path.read_text(encoding="utf-8")))
     assert isinstance(config, GatewayConfig)
     assert len({s.name for s in config.servers}) == len(config.servers)
+
+
+@pytest.mark.parametrize("token", ["   ", "\t"])
+def test_a_blank_bearer_token_is_refused(token: str) -> None:
+    assert one_problem("mcp:\n  auth:\n    mode: bearer\n", {BEARER_TOKEN_ENV: token}) == (
+        f"{FILE}: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set"
+    )
+
+
+@pytest.mark.parametrize("token", ["x", "short-token", " padded-token-of-length ", "fifteen-chars!!"])
+def test_a_short_or_padded_bearer_token_is_refused_without_showing_it(token: str) -> None:
+    problem = one_problem("mcp:\n  auth:\n    mode: bearer\n", {BEARER_TOKEN_ENV: token})
+    assert problem.startswith(f"{FILE}: mcp.auth.mode: {BEARER_TOKEN_ENV} must be at least 16 characters")
+    assert token.strip() not in problem
+
+
+def test_a_sixteen_character_token_is_enough() -> None:
+    config = parse_config("mcp:\n  auth:\n    mode: bearer\n", FILE, {BEARER_TOKEN_ENV: "0123456789abcdef"})
+    assert config.bearer_token is not None
+
+
+def test_url_credentials_with_bearer_auth_are_a_config_error_and_never_shown() -> None:
+    text = (
+        "servers:\n  - name: a\n    url: http://user:hunter2@127.0.0.1:9/mcp\n    auth: {type: bearer, token_env: T}\n"
+    )
+    problem = one_problem(text, {"T": "token-value"})
+    assert problem.startswith(f"{FILE}: servers[0]: url carries a user and password")
+    assert "hunter2" not in problem
+
+
+def test_url_credentials_are_redacted_wherever_the_url_is_shown() -> None:
+    config = parse_config("servers:\n  - name: a\n    url: http://user:hunter2@127.0.0.1:9/mcp\n", FILE, {})
+    assert config.servers[0].target == "http://user:***@127.0.0.1:9/mcp"

@@ -39,6 +39,14 @@ def test_loopback_hosts_pass(host: str | None) -> None:
         "10.0.0.5:8766",
         "[2001:db8::1]:8766",
         "",
+        "[::1].evil.com",
+        "[::1]evil.com:80",
+        "[::1]:80.evil.com",
+        "127.0.0.1:8766:1",
+        "127.0.0.1:port",
+        "user@127.0.0.1",
+        "127.0.0.1/x",
+        "[]",
     ],
 )
 def test_foreign_hosts_are_rejected_on_a_loopback_bind(host: str) -> None:
@@ -125,7 +133,7 @@ def test_is_loopback_host(host: str, loopback: bool) -> None:
 
 # -- auth --------------------------------------------------------------------------------------------------
 
-TOKEN = "tok-123"
+TOKEN = "tok-123-long-enough"
 BEARER = parse_config("mcp:\n  auth:\n    mode: bearer\n", "t.yaml", {BEARER_TOKEN_ENV: TOKEN})
 
 
