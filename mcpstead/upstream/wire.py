@@ -34,23 +34,36 @@ def default_headers(config: ServerConfig, accept: str | None = None) -> dict[str
     return headers
 
 
-async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, str]]:
+async def sse_events(
+    chunks: AsyncIterator[bytes], max_event_bytes: int = MAX_SSE_EVENT_BYTES
+) -> AsyncIterator[tuple[str, str]]:
     """(event type, data) for each complete event in an SSE byte stream, per the WHATWG rules we need:
-    `:` comments ignored, one optional space after the colon, data lines joined with newlines."""
-    buffer = b""
+    `:` comments ignored, one optional space after the colon, data lines joined with newlines.
+
+    Linear in the stream's size (each byte is looked at once, an unfinished line kept in one growing
+    buffer), and bounded: an event whose lines add up to more than `max_event_bytes`, in one endless line or
+    in many, is refused with ValueError before it can fill memory.
+    """
+    pending = bytearray()
     kind = ""
     data: list[str] = []
+    size = 0
     async for chunk in chunks:
-        buffer += chunk
-        if len(buffer) > MAX_SSE_EVENT_BYTES:
-            raise ValueError(f"an SSE event is larger than {MAX_SSE_EVENT_BYTES} bytes")
-        *lines, buffer = buffer.split(b"\n")
-        for raw in lines:
+        start = 0
+        end = chunk.find(b"\n")
+        while end != -1:
+            if pending:
+                pending += chunk[start:end]
+                raw, pending = bytes(pending), bytearray()
+            else:
+                raw = chunk[start:end]
+            start = end + 1
+            end = chunk.find(b"\n", start)
             line = raw.rstrip(b"\r").decode(errors="replace")
             if not line:
                 if data:
                     yield kind or "message", "\n".join(data)
-                kind, data = "", []
+                kind, data, size = "", [], 0
                 continue
             if line.startswith(":"):
                 continue
@@ -60,6 +73,12 @@ async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[str, s
                 kind = value
             elif field == "data":
                 data.append(value)
+                size += len(raw)
+                if size > max_event_bytes:
+                    raise ValueError(f"an SSE event is larger than {max_event_bytes} bytes")
+        pending += chunk[start:]
+        if size + len(pending) > max_event_bytes:
+            raise ValueError(f"an SSE event is larger than {max_event_bytes} bytes")
 
 
 def sse_message(upstream: str, kind: str, data: str, normalize: bool) -> dict[str, Any] | None:

@@ -33,10 +33,36 @@ async def test_event_names_comments_and_unterminated_tail() -> None:
     assert await events(stream) == [("endpoint", "/messages?s=1"), ("ping", "x")]
 
 
-async def test_an_oversized_event_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wire, "MAX_SSE_EVENT_BYTES", 10)
+async def limited(limit: int, *parts: bytes) -> list[tuple[str, str]]:
+    return [event async for event in sse_events(chunks(*parts), max_event_bytes=limit)]
+
+
+async def test_an_endless_line_is_refused_before_it_ends() -> None:
     with pytest.raises(ValueError, match="larger than 10 bytes"):
-        await events(b"data: " + b"x" * 20)
+        await limited(10, b"data: " + b"x" * 20)
+
+
+async def test_an_event_of_many_lines_is_refused_when_they_add_up() -> None:
+    with pytest.raises(ValueError, match="larger than 50 bytes"):
+        await limited(50, *[b"data: 0123456789\n"] * 10)
+
+
+async def test_events_under_the_limit_pass_and_the_count_starts_again_for_each() -> None:
+    stream = b"data: 0123456789\ndata: 0123456789\n\n" * 5
+    assert await limited(60, stream) == [("message", "0123456789\n0123456789")] * 5
+
+
+async def test_the_default_limit_is_the_modules() -> None:
+    assert sse_events.__defaults__ == (wire.MAX_SSE_EVENT_BYTES,)
+
+
+async def test_a_stream_split_at_every_byte_gives_the_same_events() -> None:
+    stream = b': hi\r\nevent: message\r\ndata: {"a":\r\ndata:  1}\r\n\r\nid: 7\ndata: x\n\ndata: \xc3\xa9\n\n'
+    whole = await events(stream)
+    assert whole == [("message", '{"a":\n 1}'), ("message", "x"), ("message", "\u00e9")]
+    for cut in range(1, len(stream)):
+        assert await events(stream[:cut], stream[cut:]) == whole
+    assert await events(*(stream[i : i + 1] for i in range(len(stream)))) == whole
 
 
 @pytest.mark.parametrize(
