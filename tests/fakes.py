@@ -83,6 +83,8 @@ class FakeUpstream:
     """Answers the gateway sent to requests of the upstream's own."""
     connections: list[FakeConnection] = field(default_factory=list)
     transports: list[TransportKind] = field(default_factory=list)
+    hold: dict[str, asyncio.Event] = field(default_factory=dict)
+    """Per method: requests wait for the event before they are answered (to keep a call in flight)."""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set whenever a request arrives or a connection is made (tests clear it and wait)."""
 
@@ -145,6 +147,9 @@ class FakeConnection:
         self.upstream.changed.set()
         if self.closed.is_set():
             raise UpstreamDisconnectedError(self.name, self.close_reason)
+        held = self.upstream.hold.get(method)
+        if held is not None:
+            await held.wait()
         return self.upstream.answer(method, params)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:

@@ -7,6 +7,7 @@ JSON-RPC shape (400/-32600), session (400 missing / 404 unknown), protocol versi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -80,6 +81,18 @@ class RequestReply:
         ctx.channel = channel
         try:
             answer, gone = await run_cancellable(scope, receive, lambda: dispatch(ctx))
+        except asyncio.CancelledError:
+            # The HTTP server is stopping and stopped waiting for this request: answer it with a JSON-RPC
+            # error rather than letting the server write a bare 500, and end quietly.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            answer = jsonrpc.error_response(
+                ctx.message_id, jsonrpc.UPSTREAM_ERROR, "the gateway is shutting down; this request was not finished"
+            )
+            with contextlib.suppress(OSError, RuntimeError):
+                await channel.finish(answer)
+            return
         except Exception:
             log.exception("unexpected error handling %s", ctx.method)
             answer, gone = (
