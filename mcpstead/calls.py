@@ -1,10 +1,12 @@
-"""Recent tool calls: a bounded ring of finished calls, for the dashboard and for debugging."""
+"""Recent tool calls: a bounded ring of finished calls, for the dashboard and for debugging. Arguments and
+results are kept as bounded previews (mcpstead/preview.py), so big answers are not held in memory."""
 
 from __future__ import annotations
 
 from collections import deque
 from typing import Any
 
+from mcpstead.preview import bounded
 from mcpstead.state import CallOutcome, CallSource, CallView
 
 RECENT_CALLS = 500
@@ -40,9 +42,9 @@ class CallLog:
             source=source,
             tool=tool,
             upstream=upstream,
-            arguments=arguments,
+            arguments=bounded(arguments),
             outcome=outcome,
-            result=result,
+            result=bounded(result),
             error=error,
             total_ms=total_ms,
             upstream_ms=upstream_ms,
