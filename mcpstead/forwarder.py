@@ -61,6 +61,7 @@ class Forwarder:
         if supervisor is None:
             raise RpcError(jsonrpc.INVALID_PARAMS, f"unknown upstream '{upstream}'")
         if supervisor.status != "ready":
+            supervisor.retry_soon()
             detail = f": {supervisor.last_error}" if supervisor.last_error else ""
             raise RpcError(
                 jsonrpc.UPSTREAM_ERROR,

@@ -38,7 +38,7 @@ def _server(upstream: UpstreamView, gateway: Gateway, now: float) -> dict[str, A
     return {
         "name": upstream.name,
         "url": redact_url(config.url) if config and config.url else None,
-        "protocol": config.protocol if config else None,
+        "protocol": ("stdio" if config.command is not None else config.protocol) if config else None,
         "required": upstream.required,
         "connected": upstream.connected,
         "tools_count": len(upstream.tools),

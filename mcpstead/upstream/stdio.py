@@ -27,11 +27,13 @@ TERM_GRACE_SECONDS = 2.0
 
 
 def child_command(config: ServerConfig) -> list[str]:
-    """The argv to start. `command: mcpstead` means this very installation, wherever it lives, so the demo
-    config works from a virtualenv that is not on PATH."""
+    """The argv to start. `command: mcpstead` means this very installation (its interpreter and its installed
+    package), wherever it lives, so the demo config works from a virtualenv that is not on PATH."""
     assert config.command is not None
     if config.command == "mcpstead":
-        return [sys.executable, "-m", "mcpstead", *config.args]
+        # -P: never put the working directory on sys.path, so a folder there named `mcpstead` (a clone, say)
+        # cannot shadow the installed package.
+        return [sys.executable, "-P", "-m", "mcpstead", *config.args]
     return [config.command, *config.args]
 
 

@@ -36,6 +36,8 @@ from mcpstead.upstream.pool import ClientSessionPool
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 
 log = logging.getLogger("mcpstead.upstream")
+RETRY_ON_CALL_SECONDS = 1.0
+"""A call to an upstream in backoff brings its next connect attempt forward, at most this often."""
 JITTER = 0.2
 """Backoff delays are shortened by up to 20% at random, so upstreams that fell together don't retry together."""
 
@@ -123,6 +125,7 @@ class UpstreamSupervisor:
         self._rng = rng
         """Backoff jitter (0 <= rng() < 1)."""
         self._on_ready = on_ready
+        self._retried_on_call = float("-inf")
         self.sent_log_level: str | None = None
         """The level last asked of the shared upstream session (mcpstead/sync.py keeps it)."""
         self.inbound = UpstreamInbound(self.name, hooks)
@@ -186,6 +189,14 @@ class UpstreamSupervisor:
         """Drop the connection and connect again now, even from `failed`."""
         self._restart.set()
         self._check_now.set()
+
+    def retry_soon(self) -> None:
+        """A call wants this upstream while it waits out a backoff: try to connect now instead of at the
+        next scheduled retry, at most once per RETRY_ON_CALL_SECONDS."""
+        now = self._clock.monotonic()
+        if self.status == "backoff" and now - self._retried_on_call >= RETRY_ON_CALL_SECONDS:
+            self._retried_on_call = now
+            self._restart.set()
 
     def check_soon(self) -> None:
         """A call saw a transport failure: check health now instead of at the next interval."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 from collections import deque
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +34,14 @@ async def test_a_line_over_the_limit_closes_the_link_and_ends_the_child(monkeypa
     finally:
         await connection.close()
     assert connection.exit_code is not None  # the child was ended and reaped, not left sleeping
+
+
+def test_command_mcpstead_runs_the_installed_package_whatever_the_working_directory(tmp_path: Path) -> None:
+    """A folder named `mcpstead` beside the gateway (a clone, say) must not shadow the installed package."""
+    (tmp_path / "mcpstead").mkdir()  # a namespace package without __version__, as a clone's root would be
+    config = parse_config("servers:\n  - name: demo\n    command: mcpstead\n    args: [--version]\n", "t.yaml", {})
+    done = subprocess.run(
+        stdio.child_command(config.servers[0]), cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("mcpstead ")

@@ -299,3 +299,23 @@ async def test_stop_closes_the_connection() -> None:
         await run.supervisor.stop()
         assert connection.closed.is_set() and connection.close_calls == 1
         assert run.supervisor.status == "stopped"
+
+
+async def test_a_call_during_a_long_backoff_brings_the_retry_forward_rate_limited() -> None:
+    upstream = FakeUpstream()
+    upstream.fail_opens(transport_error("a"), transport_error("a"))
+    config = server("reconnect: {backoff_base_ms: 600000, backoff_max_ms: 600000}")  # ten minutes
+    async with running(config, upstream) as run:
+        await run.until_status("backoff")
+        run.supervisor.retry_soon()  # a call arrived: try now
+        await run.until(lambda: len(upstream.connections) == 2)
+        await run.until_status("backoff")
+        run.supervisor.retry_soon()  # within a second of the last one: no new attempt is asked for
+        run.clock.advance(0.5)
+        run.supervisor.retry_soon()
+        assert not run.supervisor._restart.is_set()
+        assert len(upstream.connections) == 2 and run.supervisor.status == "backoff"
+        run.clock.advance(1.0)
+        run.supervisor.retry_soon()
+        await run.until_status("ready")
+        assert len(upstream.connections) == 3
