@@ -7,6 +7,7 @@ The key set is the reference gateway's, plus stdio upstreams and per-upstream ca
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import re
@@ -269,6 +270,26 @@ class _Problems:
             )
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader, except that a key given twice in one mapping is an error (YAML says keys are unique;
+    PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise _DuplicateKey(f"line {line}: duplicate key '{key}' (first given at line {seen[key]})")
+            if isinstance(key, str | int | float | bool):
+                seen[key] = line
+        return super().construct_mapping(node, deep)
+
+
 def resolve_config_path(flag: str | None, environ: Mapping[str, str] = os.environ) -> Path:
     """--config wins over MCPSTEAD_CONFIG, which wins over ~/.config/mcpstead/config.yaml."""
     if flag:
@@ -291,12 +312,14 @@ def load_config(path: str | Path, environ: Mapping[str, str] = os.environ) -> Ga
 def parse_config(text: str, file: str, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
     problems = _Problems(file)
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader that also refuses duplicate keys
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{file}: invalid YAML{where}: {problem}"]) from None
+    except _DuplicateKey as exc:
+        raise ConfigError([f"{file}: {exc}"]) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -451,7 +474,10 @@ def _describe(error: Any) -> str:
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         allowed = _allowed_keys(error["loc"][:-1])
-        return "unknown key" + (f" (expected one of: {', '.join(allowed)})" if allowed else "")
+        key = error["loc"][-1]
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.75)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return "unknown key" + (f" ({hint}expected one of: {', '.join(allowed)})" if allowed else "")
     if kind == "missing":
         return "is required"
     if kind in _TYPE_WORDS:

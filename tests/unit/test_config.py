@@ -68,9 +68,15 @@ def test_key_lists_hold_the_documented_keys() -> None:
 # -- one problem, one exact line ---------------------------------------------------------------------------
 
 SINGLE_PROBLEMS = [
-    pytest.param("hots: 127.0.0.1\n", f"{FILE}: hots: unknown key (expected one of: {TOP_KEYS})", id="unknown-top"),
     pytest.param(
-        "mcp:\n  sesion: {}\n", f"{FILE}: mcp.sesion: unknown key (expected one of: {MCP_KEYS})", id="unknown-mcp"
+        "hots: 127.0.0.1\n",
+        f"{FILE}: hots: unknown key (did you mean 'host'? expected one of: {TOP_KEYS})",
+        id="unknown-top",
+    ),
+    pytest.param(
+        "mcp:\n  sesion: {}\n",
+        f"{FILE}: mcp.sesion: unknown key (did you mean 'session'? expected one of: {MCP_KEYS})",
+        id="unknown-mcp",
     ),
     pytest.param(
         "mcp:\n  session: {idle_ttl: 1}\n",
@@ -303,7 +309,7 @@ servers:
 
 def test_every_problem_is_reported_in_file_order() -> None:
     assert problems(MANY) == [
-        f"{FILE}: hots: unknown key (expected one of: {TOP_KEYS})",
+        f"{FILE}: hots: unknown key (did you mean 'host'? expected one of: {TOP_KEYS})",
         f"{FILE}: port: must be <= 65535, got 70000",
         f"{FILE}: mcp.session.idle_ttl_seconds: must be > 0, got 0",
         f"{FILE}: servers[0].name: 'a__b' {NAME_RULE}",
@@ -633,3 +639,22 @@ def test_url_credentials_with_bearer_auth_are_a_config_error_and_never_shown() -
 def test_url_credentials_are_redacted_wherever_the_url_is_shown() -> None:
     config = parse_config("servers:\n  - name: a\n    url: http://user:hunter2@127.0.0.1:9/mcp\n", FILE, {})
     assert config.servers[0].target == "http://user:***@127.0.0.1:9/mcp"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("port: 1\nhost: 127.0.0.1\nport: 2\n", "line 3: duplicate key 'port' (first given at line 1)"),
+        (
+            "servers:\n  - name: a\n    url: http://127.0.0.1:1/mcp\n    name: b\n",
+            "line 4: duplicate key 'name' (first given at line 2)",
+        ),
+        ("mcp:\n  auth: {mode: none, mode: bearer}\n", "line 2: duplicate key 'mode' (first given at line 2)"),
+    ],
+)
+def test_a_key_given_twice_is_an_error_not_a_silent_last_wins(text: str, problem: str) -> None:
+    assert one_problem(text) == f"{FILE}: {problem}"
+
+
+def test_a_far_off_unknown_key_gets_no_guess() -> None:
+    assert one_problem("zzzz: 1\n") == f"{FILE}: zzzz: unknown key (expected one of: {TOP_KEYS})"
