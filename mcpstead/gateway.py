@@ -120,6 +120,7 @@ class Gateway:
             hooks=self.fanout,
             on_ready=self._upstream_ready,
             connect=self._connect,
+            log_stderr=self.log_ring is None,
         )
         self.supervisors[name] = supervisor
         supervisor.start()

@@ -13,7 +13,9 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
@@ -102,6 +104,7 @@ async def serve(
     url = listen_url(sock)
     background: set[asyncio.Task[Any]] = set()
     signals: tuple[signal.Signals, ...] = ()
+    stopping: _Stopping | None = None
     try:
         async with Gateway(config, listen_url=url, log_ring=log_ring) as gateway:
             if handle_signals:
@@ -147,6 +150,12 @@ async def serve(
                 watched.add(frontend_task)
             await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
             stop.set()
+            stopping = _Stopping(
+                time.monotonic(),
+                sum(len(session.in_flight) for session in gateway.sessions),
+                len(gateway.sessions),
+                len(gateway.supervisors),
+            )
             await _stop_serving(gateway, server, server_task, grace)
             if frontend_task is not None:
                 await _finish(frontend_task, 5.0)
@@ -159,6 +168,24 @@ async def serve(
         for sig in signals:
             loop.remove_signal_handler(sig)
         sock.close()
+        if stopping is not None:
+            log.info(
+                "stopped in %.2fs: waited for %d request(s) in flight, ended %d session(s), closed %d upstream(s)",
+                time.monotonic() - stopping.at,
+                stopping.requests,
+                stopping.sessions,
+                stopping.upstreams,
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Stopping:
+    """What shutdown found to wait for, for its one summary line."""
+
+    at: float
+    requests: int
+    sessions: int
+    upstreams: int
 
 
 def _spawn(background: set[asyncio.Task[Any]], start: Callable[[], Coroutine[Any, Any, Any]]) -> None:

@@ -36,6 +36,7 @@ from mcpstead.upstream.pool import ClientSessionPool
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 
 log = logging.getLogger("mcpstead.upstream")
+stderr_log = logging.getLogger("mcpstead.upstream.stderr")
 RETRY_ON_CALL_SECONDS = 1.0
 """A call to an upstream in backoff brings its next connect attempt forward, at most this often."""
 JITTER = 0.2
@@ -91,6 +92,7 @@ class UpstreamSupervisor:
         on_ready: Callable[[UpstreamSupervisor], None] = lambda supervisor: None,
         connect: Connect = connect_transport,
         rng: Callable[[], float] = random.random,
+        log_stderr: bool = False,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -126,6 +128,9 @@ class UpstreamSupervisor:
         """Backoff jitter (0 <= rng() < 1)."""
         self._on_ready = on_ready
         self._retried_on_call = float("-inf")
+        self._log_stderr = log_stderr
+        """Headless: each line a stdio child writes to stderr also goes to the log (where systemd or Docker
+        keep it); the dashboard shows the lines itself."""
         self.sent_log_level: str | None = None
         """The level last asked of the shared upstream session (mcpstead/sync.py keeps it)."""
         self.inbound = UpstreamInbound(self.name, hooks)
@@ -335,6 +340,8 @@ class UpstreamSupervisor:
         self.transport = transport
 
     def _stderr_written(self) -> None:
+        if self._log_stderr and self.stderr:
+            stderr_log.info("upstream %s stderr: %s", self.name, self.stderr[-1])
         self.stderr_seq += 1
         self._on_change()
 

@@ -146,3 +146,29 @@ def test_version() -> None:
     result = subprocess.run([*MCPSTEAD, "--version"], capture_output=True, text=True, timeout=20)
     assert result.returncode == 0
     assert re.fullmatch(r"mcpstead \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_headless_logs_a_childs_stderr_by_upstream_and_one_line_on_shutdown(tmp_path: Path, started: list) -> None:
+    config = write_config(
+        tmp_path, "port: 0\nservers:\n  - name: demo\n    command: mcpstead\n    args: [demo-server]\n"
+    )
+    process = start(["--config", str(config)], started)
+    url = wait_for_line(process, r"listening on (http://\S+/mcp)").group(1)
+    wait_for_line(process, r"upstream demo ready")
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    with httpx.Client(timeout=10) as http:
+        answer = http.post(
+            url, headers=headers, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}
+        )
+        headers["mcp-session-id"] = answer.headers["mcp-session-id"]
+        call = {"name": "demo__stderr", "arguments": {"line": "a traceback would be here"}}
+        http.post(url, headers=headers, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
+    wait_for_line(process, r"upstream demo stderr: a traceback would be here")
+    process.send_signal(signal.SIGTERM)
+    summary = wait_for_line(
+        process,
+        r"stopped in \d+\.\d\ds: waited for 0 request\(s\) in flight, ended 1 session\(s\), closed 1 upstream\(s\)",
+    )
+    assert summary is not None
+    assert process.wait(15) == 0
