@@ -91,9 +91,9 @@ def exposed_name(config: ServerConfig, name: str) -> tuple[str, bool]:
 
 
 def _tagged(config: ServerConfig, item: dict[str, Any], name: str) -> dict[str, Any]:
-    """The upstream's definition with every field kept; prefixed names also get their server in the
-    description, so a model can tell where a tool comes from."""
-    if not config.prefix:
+    """The upstream's definition with every field kept and only the name changed; with `describe_prefix`
+    the description also starts with the server's name."""
+    if not config.describe_prefix:
         return item if item.get("name") == name else {**item, "name": name}
     description = item.get("description")
     tagged = f"[{config.name}] {description}" if isinstance(description, str) else f"From {config.name}"

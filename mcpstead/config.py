@@ -160,6 +160,9 @@ class ServerConfig(_Model):
     """Filters resource URIs and resource template URI templates."""
     prefix: bool = True
     """Tools and prompts appear as `<server>__<name>`; with `false` their names pass through unchanged."""
+    describe_prefix: bool = False
+    """Start each tool and prompt description with `[<server>] `. Off by default: the qualified name already
+    says where a tool comes from, and the gateway changes nothing but names."""
     session: Literal["shared", "per_client"] = "shared"
     """`shared`: one upstream session for every client. `per_client`: one upstream session per downstream
     session, opened at its first request with that client's capabilities, closed when it ends."""

@@ -28,7 +28,7 @@ from mcpstead.sessions import DownstreamSession
 log = logging.getLogger("mcpstead.downstream")
 INSTRUCTIONS = (
     "mcpstead is a gateway: tools and prompts from several MCP servers appear here as '<server>__<name>' "
-    "(unless a server is configured with prefix: false), and each description starts with '[<server>]'."
+    "(unless a server is configured with prefix: false); resources keep their URIs."
 )
 
 SESSION_HEADER = "mcp-session-id"

@@ -90,7 +90,7 @@ async def test_prefix_false_passes_names_and_definitions_through(start: Any) -> 
         plain=upstream(tools=["echo"], prompts=["greet"], label="plain"),
         tagged=upstream(tools=["echo"], prompts=["greet"], label="tagged"),
     )
-    async with start(servers("plain;prefix: false", "tagged"), connect=fakes.connect) as h:
+    async with start(servers("plain;prefix: false", "tagged;describe_prefix: true"), connect=fakes.connect) as h:
         session = await ready(h, "plain", "tagged")
         listed = (await h.rpc(session, "tools/list"))["result"]["tools"]
         assert listed == [

@@ -99,15 +99,11 @@ def dump(model: BaseModel) -> Any:
 
 
 def untagged(item: dict[str, Any], server: str) -> dict[str, Any]:
-    """A prefixed tool or prompt as its upstream listed it. The gateway changes exactly two things: the
-    name gets `<server>__`, and the description gets `[<server>] ` in front (catalog._tagged)."""
-    name, description = item["name"], item.get("description")
+    """A prefixed tool or prompt as its upstream listed it. The gateway changes exactly one thing: the name
+    gets `<server>__` (descriptions are kept as they are: describe_prefix is off by default)."""
+    name = item["name"]
     assert name.startswith(f"{server}__"), name
-    original = {**item, "name": name.removeprefix(f"{server}__")}
-    if isinstance(description, str):
-        assert description.startswith(f"[{server}] "), description
-        original["description"] = description.removeprefix(f"[{server}] ")
-    return original
+    return {**item, "name": name.removeprefix(f"{server}__")}
 
 
 def text_of(result: CallToolResult) -> str:

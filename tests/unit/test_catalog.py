@@ -44,16 +44,22 @@ def names(items: tuple[dict[str, Any], ...], key: str = "name") -> list[str]:
     return [item[key] for item in items]
 
 
-def test_names_are_qualified_in_config_order_and_descriptions_tagged() -> None:
+def test_names_are_qualified_in_config_order_and_nothing_else_changes() -> None:
     catalog = build_catalog([lists("zeta", tools=("b", "a")), lists("alpha", tools=("x",), prompts=("p",))])
     assert names(catalog.tools) == ["zeta__b", "zeta__a", "alpha__x"]
-    assert catalog.tools[0] == {"name": "zeta__b", "description": "[zeta] B", "inputSchema": {"type": "object"}}
+    assert catalog.tools[0] == {"name": "zeta__b", "description": "B", "inputSchema": {"type": "object"}}
     assert names(catalog.prompts) == ["alpha__p"]
-    assert catalog.prompts[0]["description"] == "From alpha"
+    assert catalog.prompts[0] == {"name": "alpha__p"}
     route = catalog.tool_routes["alpha__x"]
     assert (route.upstream, route.name) == ("alpha", "x")
     assert catalog.prompt_routes["alpha__p"].name == "p"
     assert catalog.problems == ()
+
+
+def test_describe_prefix_puts_the_server_in_each_description() -> None:
+    catalog = build_catalog([lists("zeta", "describe_prefix: true", tools=("b",), prompts=("p",))])
+    assert catalog.tools[0]["description"] == "[zeta] B"
+    assert catalog.prompts[0]["description"] == "From zeta"
 
 
 def test_a_name_with_the_separator_routes_to_the_whole_upstream_name() -> None:
@@ -74,7 +80,7 @@ def test_unprefixed_names_pass_through_and_a_clash_keeps_the_first_configured() 
         [lists("a", "prefix: false", tools=("echo", "only_a")), lists("b", "prefix: false", tools=("echo",))]
     )
     assert names(catalog.tools) == ["echo", "only_a"]
-    assert catalog.tools[0]["description"] == "ECHO"  # unchanged: nothing but names may change, and these don't
+    assert catalog.tools[0]["description"] == "ECHO"
     assert catalog.tool_routes["echo"].upstream == "a"
     assert catalog.problems == ("upstream 'b' lists tool 'echo' too; upstream 'a' keeps it",)
 
