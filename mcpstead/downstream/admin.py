@@ -13,12 +13,15 @@ from mcpstead.metrics import CONTENT_TYPE
 from mcpstead.state import UpstreamView
 
 STDERR_IN_HEALTH = 10
+IDLE_SESSION_SECONDS = 300
+"""Sessions with no request for this long count as idle in /health (they end after idle_ttl_seconds)."""
 """The last stderr lines of a stdio upstream shown in /health (the dashboard shows more)."""
 
 
 def health_document(gateway: Gateway) -> dict[str, Any]:
     """The reference's /health shape, plus transport, state and supervision details. Never a secret."""
     now = gateway.clock.wall()
+    idle_since = gateway.clock.monotonic()
     upstreams = gateway.upstream_views()
     reload = gateway.last_reload
     return {
@@ -26,6 +29,8 @@ def health_document(gateway: Gateway) -> dict[str, Any]:
         "uptime_seconds": round(gateway.clock.monotonic() - gateway.started_monotonic, 6),
         "servers": [_server(upstream, gateway, now) for upstream in upstreams],
         "sessions": len(gateway.sessions),
+        "sessions_idle": sum(1 for s in gateway.sessions if idle_since - s.last_activity > IDLE_SESSION_SECONDS),
+        "session_idle_ttl_seconds": gateway.config.mcp.session.idle_ttl_seconds,
         "problems": list(gateway.catalog.problems),
         "last_reload": None
         if reload is None

@@ -10,7 +10,16 @@ async def test_health_with_no_servers(h: Any) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {"status", "uptime_seconds", "servers", "sessions", "problems", "last_reload"}
+    assert set(body) == {
+        "status",
+        "uptime_seconds",
+        "servers",
+        "sessions",
+        "sessions_idle",
+        "session_idle_ttl_seconds",
+        "problems",
+        "last_reload",
+    }
     assert body["status"] == "ok"
     assert body["servers"] == []
     assert isinstance(body["uptime_seconds"], float) and body["uptime_seconds"] >= 0
@@ -42,3 +51,11 @@ async def test_metrics_can_be_disabled(start: Any) -> None:
         assert response.status_code == 404
         assert "mcpstead_build_info" not in response.text
         assert (await h.request("GET", "/health")).status_code == 200
+
+
+async def test_health_counts_idle_sessions_and_names_the_ttl(h: Any) -> None:
+    idle, busy = await h.initialize(), await h.initialize()
+    h.gateway.sessions.get(idle).last_activity -= 301  # as if its client went quiet five minutes ago
+    await h.rpc(busy, "ping")
+    body = (await h.request("GET", "/health")).json()
+    assert (body["sessions"], body["sessions_idle"], body["session_idle_ttl_seconds"]) == (2, 1, 3600)
