@@ -218,6 +218,15 @@ class ServerConfig(_Model):
         return " ".join([self.command or "", *self.args])
 
 
+class LimitsConfig(_Model):
+    """Bounds on what clients may hold (issue 10 adds more here)."""
+
+    header_read_seconds: float = Field(10, gt=0, le=3600)
+    """A client must send a request's headers within this long of starting it (or of connecting)."""
+    body_read_seconds: float = Field(30, gt=0, le=3600)
+    """... and its body within this long of the headers: a slow client cannot hold a connection."""
+
+
 class MetricsConfig(_Model):
     enabled: bool = True
 
@@ -238,6 +247,7 @@ class GatewayConfig(_Model):
     servers: tuple[ServerConfig, ...] = Field((), strict=False)
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
+    limits: LimitsConfig = LimitsConfig()
     _path: str = PrivateAttr(default="")
     _bearer_token: Secret | None = PrivateAttr(default=None)
 

@@ -70,6 +70,7 @@ class GatewayMetrics:
         self.auth_failures: dict[str, int] = {}
         self.config_reloads = {"success": 0, "error": 0}
         self.last_reload: float | None = None
+        self.limits_hit: dict[str, int] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Families(self._process_families))
         self.registry.register(_Families(lambda: _upstream_families(supervisors(), wall())))
@@ -111,6 +112,10 @@ class GatewayMetrics:
         self.config_reloads["success" if ok else "error"] += 1
         if ok:
             self.last_reload = self._wall()
+
+    def limit_hit(self, limit: str) -> None:
+        """A configured limit refused something (limits: in the config)."""
+        self.limits_hit[limit] = self.limits_hit.get(limit, 0) + 1
 
     def forget_upstream(self, server: str) -> None:
         """Drop the tool-call series of a removed upstream."""
@@ -164,6 +169,12 @@ class GatewayMetrics:
             "Tool call duration.",
             ["server", "tool"],
             [(k, s.duration) for k, s in self.tool_calls.items()],
+        )
+        yield _counter(
+            "mcpstead_limit_hits",
+            "Requests or connections refused by a configured limit.",
+            ["limit"],
+            [((k,), v) for k, v in self.limits_hit.items()],
         )
         yield _counter(
             "mcpstead_mcp_requests",

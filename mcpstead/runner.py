@@ -23,7 +23,7 @@ import uvicorn
 from mcpstead.aio import cancel_and_wait
 from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
-from mcpstead.downstream.serving import CoalescingHttpToolsProtocol
+from mcpstead.downstream.serving import CoalescingHttpToolsProtocol, cut_off_slow_readers
 from mcpstead.errors import StartupError
 from mcpstead.gateway import Gateway
 from mcpstead.logs import LogRing
@@ -128,7 +128,9 @@ async def serve(
             server = _EmbeddedServer(
                 uvicorn.Config(
                     create_app(gateway),
-                    http=CoalescingHttpToolsProtocol,
+                    http=CoalescingHttpToolsProtocol.with_limits(
+                        config.limits.header_read_seconds, config.limits.body_read_seconds
+                    ),
                     lifespan="off",
                     log_config=None,
                     access_log=False,
@@ -138,6 +140,7 @@ async def serve(
                 )
             )
             server_task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
+            _spawn(background, lambda: cut_off_slow_readers(server.server_state.connections, gateway.metrics.limit_hit))
             if watch:
                 _spawn(background, lambda: watch_config(gateway.config.path, gateway.reload, stop))
             log.info("mcpstead listening on %s", url)
