@@ -225,6 +225,9 @@ class LimitsConfig(_Model):
     """A client must send a request's headers within this long of starting it (or of connecting)."""
     body_read_seconds: float = Field(30, gt=0, le=3600)
     """... and its body within this long of the headers: a slow client cannot hold a connection."""
+    upstream_message_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024)
+    """The largest message an upstream may send (an HTTP answer, an SSE event, a stdio line); a bigger one is
+    refused as it arrives, so memory stays bounded (the call gets -32000 saying so)."""
 
 
 class MetricsConfig(_Model):

@@ -27,6 +27,7 @@ from mcpstead.metrics import GatewayMetrics
 from mcpstead.sessions import DownstreamSession, SessionStore
 from mcpstead.state import GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.sync import UpstreamSync
+from mcpstead.upstream.base import MessageLimit
 from mcpstead.upstream.supervisor import Connect, UpstreamSupervisor, connect_transport
 
 log = logging.getLogger("mcpstead.gateway")
@@ -121,6 +122,7 @@ class Gateway:
             on_ready=self._upstream_ready,
             connect=self._connect,
             log_stderr=self.log_ring is None,
+            limit=MessageLimit(self.config.limits.upstream_message_bytes, self.metrics.limit_hit),
         )
         self.supervisors[name] = supervisor
         supervisor.start()

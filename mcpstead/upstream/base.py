@@ -17,6 +17,20 @@ if TYPE_CHECKING:
 
 ByteCounter = Callable[[str, int], None]
 """Told the size of every message sent ("sent") and received ("received"), for the bytes metric."""
+DEFAULT_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class MessageLimit:
+    """The largest message an upstream may send (an HTTP body, an SSE event, a stdio line), and whom to tell
+    when one is refused (`limits.upstream_message_bytes`, the metric)."""
+
+    max_bytes: int = DEFAULT_MESSAGE_BYTES
+    hit: Callable[[str], None] = lambda limit: None
+
+
+DEFAULT_LIMIT = MessageLimit()
+
 
 CLIENT_INFO = {"name": "mcpstead", "version": __version__}
 GATEWAY_CAPABILITIES: dict[str, Any] = {

@@ -23,7 +23,9 @@ from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.relay import InFlightCall, ServerRequestTasks, UpstreamInbound
 from mcpstead.upstream.base import (
+    DEFAULT_LIMIT,
     ByteCounter,
+    MessageLimit,
     initialize,
     notification_message,
     request_message,
@@ -79,9 +81,11 @@ class StreamableHttpConnection:
         inbound: UpstreamInbound,
         on_session_reset: Callable[[str], None] = lambda reason: None,
         count_bytes: ByteCounter = lambda direction, size: None,
+        limit: MessageLimit = DEFAULT_LIMIT,
     ) -> None:
         assert config.url is not None
         self._config = config
+        self._limit = limit
         self._count_bytes = count_bytes
         self._on_session_reset = on_session_reset
         self._reset_lock = asyncio.Lock()
@@ -231,7 +235,7 @@ class StreamableHttpConnection:
                 raise UpstreamError(self._name, f"upstream '{self._name}' GET stream: HTTP {response.status}")
             self._listening.set()
             normalize = self._config.quirks.normalize_sse_events
-            async for kind, data in sse_events(response.content.iter_any()):
+            async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
                 self._count_bytes("received", len(data))
                 message = sse_message(self._name, kind, data, normalize)
                 if message is not None:
@@ -279,14 +283,13 @@ class StreamableHttpConnection:
                     self._name, f"upstream '{self._name}' answer broke off: {first_line(exc)}"
                 ) from None
             raise describe_client_error(self._name, exc) from None
-            raise UpstreamError(self._name, f"upstream '{self._name}' answer broke off: {first_line(exc)}") from None
 
     async def _read_answer(
         self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
     ) -> dict[str, Any] | None:
         status = response.status
         if status >= 400:
-            text = (await response.read()).decode(errors="replace")[:ERROR_BODY_CHARS]
+            text = (await response.content.read(ERROR_BODY_CHARS)).decode(errors="replace")
             reason = "upstream_auth_failed" if status in (401, 403) else "upstream_protocol_error"
             raise UpstreamError(
                 self._name, f"upstream '{self._name}' HTTP {status}: {text}", reason=reason, status=status
@@ -294,7 +297,7 @@ class StreamableHttpConnection:
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" in content_type:
             return await self._read_sse(response, expect_id, call)
-        body = await response.read()
+        body = await self._read_bounded(response)
         self._count_bytes("received", len(body))
         if not body.strip() or expect_id is None:
             return None
@@ -314,13 +317,37 @@ class StreamableHttpConnection:
             raise UpstreamError(self._name, f"upstream '{self._name}' answered with the wrong id")
         return answer
 
+    async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes:
+        """The whole body, refused past `limits.upstream_message_bytes` before it can fill memory."""
+        limit = self._limit.max_bytes
+        declared = response.content_length
+        if declared is not None and declared > limit:
+            raise self._too_large()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> UpstreamError:
+        self._limit.hit("upstream_message")
+        limit = self._limit.max_bytes
+        return UpstreamError(
+            self._name,
+            f"upstream '{self._name}' answer is larger than {limit:,} bytes (limits.upstream_message_bytes)",
+            reason="upstream_answer_too_large",
+        )
+
     async def _read_sse(
         self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
     ) -> dict[str, Any] | None:
         """Read events until the answer to `expect_id`; what comes before it goes to the inbound."""
         normalize = self._config.quirks.normalize_sse_events
         try:
-            async for kind, data in sse_events(response.content.iter_any()):
+            async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
                 self._count_bytes("received", len(data))
                 message = sse_message(self._name, kind, data, normalize)
                 if message is None:
@@ -329,6 +356,8 @@ class StreamableHttpConnection:
                     return message
                 self._handle_inbound(message, call)
         except ValueError as exc:
+            if "larger than" in str(exc):
+                raise self._too_large() from None
             raise UpstreamError(self._name, f"upstream '{self._name}' sent a broken SSE stream: {exc}") from None
         if expect_id is None:
             return None

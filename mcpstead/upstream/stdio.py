@@ -17,12 +17,10 @@ from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.relay import ServerRequestTasks, UpstreamInbound
-from mcpstead.upstream.base import ByteCounter
+from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit
 from mcpstead.upstream.pending import OutOfBandLink
 
 STDERR_LINES = 200
-LINE_LIMIT = 64 * 1024 * 1024
-"""A tool result can be large (images as base64); one JSON-RPC message is one line."""
 TERM_GRACE_SECONDS = 2.0
 
 
@@ -45,8 +43,11 @@ class StdioConnection(OutOfBandLink):
         stderr: deque[str],
         on_stderr: Callable[[], None],
         count_bytes: ByteCounter = lambda direction, size: None,
+        limit: MessageLimit = DEFAULT_LIMIT,
     ) -> None:
         super().__init__(config.name)
+        self._limit = limit
+        """One JSON-RPC message is one line; a tool result can be large (images as base64)."""
         self._config = config
         self._count_bytes = count_bytes
         self._name = config.name
@@ -76,7 +77,7 @@ class StdioConnection(OutOfBandLink):
                 stderr=asyncio.subprocess.PIPE,
                 env={**os.environ, **self._config.env},
                 cwd=self._config.cwd,
-                limit=LINE_LIMIT,
+                limit=self._limit.max_bytes,
                 start_new_session=True,
             )
         except OSError as exc:
@@ -111,7 +112,8 @@ class StdioConnection(OutOfBandLink):
         except (ValueError, asyncio.LimitOverrunError) as exc:
             # The stream cannot be read past this line, so the link is over: say why, and end the child
             # (the supervisor starts a new one) instead of showing `ready` until the next call times out.
-            reason = f"sent a stdout line longer than {LINE_LIMIT:,} bytes ({exc})"
+            reason = f"sent a stdout line longer than {self._limit.max_bytes:,} bytes (limits.upstream_message_bytes)"
+            self._limit.hit("upstream_message")
             self._remember_stderr(f"[mcpstead] unreadable stdout line: {exc}")
             self._mark_closed(reason)
             self._terminate()

@@ -25,8 +25,10 @@ from mcpstead.sessions import DownstreamSession
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.stats import UpstreamStats, measured
 from mcpstead.upstream.base import (
+    DEFAULT_LIMIT,
     ByteCounter,
     Connection,
+    MessageLimit,
     UpstreamIdentity,
     initialize,
 )
@@ -63,6 +65,8 @@ class ConnectionHooks:
     """stdio: the ring the child's stderr lines go to ..."""
     stderr_written: Callable[[], None]
     """... and told after each line."""
+    limit: MessageLimit = DEFAULT_LIMIT
+    """The largest message the upstream may send."""
 
 
 Connect = Callable[[ServerConfig, TransportKind, ConnectionHooks], Connection]
@@ -72,12 +76,14 @@ Connect = Callable[[ServerConfig, TransportKind, ConnectionHooks], Connection]
 def connect_transport(config: ServerConfig, transport: TransportKind, hooks: ConnectionHooks) -> Connection:
     """The real transports."""
     if transport == "stdio":
-        return StdioConnection(config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.count_bytes)
+        return StdioConnection(
+            config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.count_bytes, hooks.limit
+        )
     if transport == "sse":
         from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
 
         return SseConnection(config, hooks.inbound, hooks.count_bytes)
-    return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes)
+    return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes, hooks.limit)
 
 
 class UpstreamSupervisor:
@@ -93,6 +99,7 @@ class UpstreamSupervisor:
         connect: Connect = connect_transport,
         rng: Callable[[], float] = random.random,
         log_stderr: bool = False,
+        limit: MessageLimit = DEFAULT_LIMIT,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -141,6 +148,7 @@ class UpstreamSupervisor:
             count_session_reset=self._count_session_reset,
             stderr=self.stderr,
             stderr_written=self._stderr_written,
+            limit=limit,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------------

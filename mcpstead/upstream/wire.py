@@ -11,11 +11,10 @@ from mcpstead import __version__
 from mcpstead.config import DEFAULT_ACCEPT, ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError
 from mcpstead.jsonrpc import SESSION_NOT_FOUND
+from mcpstead.upstream.base import DEFAULT_MESSAGE_BYTES
 
 ERROR_BODY_CHARS = 512
 IGNORED_SSE_EVENTS = frozenset({"ping", "keepalive", "heartbeat"})
-MAX_SSE_EVENT_BYTES = 64 * 1024 * 1024
-"""One SSE event may carry a large tool result (base64 images); past this the stream is refused."""
 
 
 def default_headers(config: ServerConfig, accept: str | None = None) -> dict[str, str]:
@@ -35,7 +34,7 @@ def default_headers(config: ServerConfig, accept: str | None = None) -> dict[str
 
 
 async def sse_events(
-    chunks: AsyncIterator[bytes], max_event_bytes: int = MAX_SSE_EVENT_BYTES
+    chunks: AsyncIterator[bytes], max_event_bytes: int = DEFAULT_MESSAGE_BYTES
 ) -> AsyncIterator[tuple[str, str]]:
     """(event type, data) for each complete event in an SSE byte stream, per the WHATWG rules we need:
     `:` comments ignored, one optional space after the colon, data lines joined with newlines.

@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-BAD_TOOLS = ["garbage", "html", "http500", "cut_sse", "wrong_id", "slow"]
+BAD_TOOLS = ["garbage", "html", "http500", "cut_sse", "wrong_id", "slow", "huge_json", "endless_sse"]
+HUGE_BYTES = 3 * 1024 * 1024
 
 
 def _tool(name: str) -> dict[str, Any]:
@@ -41,6 +42,24 @@ async def _handle(request: Request) -> Response:
         return Response(b"internal kaboom", status_code=500, media_type="text/plain")
     if tool == "wrong_id":
         return _json(message["id"] + 1000, {"content": []})
+    if tool == "huge_json":  # a 3 MB answer, streamed without a content-length
+
+        async def huge() -> AsyncIterator[bytes]:
+            yield b'{"jsonrpc":"2.0","id":%d,"result":{"content":[{"type":"text","text":"' % message["id"]
+            for _ in range(HUGE_BYTES // 65536):
+                yield b"x" * 65536
+            yield b'"}]}}'
+
+        return StreamingResponse(huge(), media_type="application/json")
+    if tool == "endless_sse":  # one SSE data line that never ends
+
+        async def endless() -> AsyncIterator[bytes]:
+            yield b"event: message\ndata: "
+            while True:
+                yield b"y" * 65536
+                await asyncio.sleep(0)
+
+        return StreamingResponse(endless(), media_type="text/event-stream")
     if tool == "slow":
         slow_started.set()
         await asyncio.sleep(30)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from mcpstead.config import parse_config
@@ -200,3 +201,24 @@ async def test_a_timed_out_stdio_call_is_cancelled_upstream() -> None:
             lambda s: any("cancelled by the client" in line for line in s["demo"]["stderr_tail"]), timeout=5
         )
         assert health["servers"][0]["connected"] is True
+
+
+@pytest.mark.parametrize("tool", ["huge_json", "endless_sse"])
+async def test_an_answer_over_the_message_limit_is_refused_as_it_arrives(tool: str) -> None:
+    limits = "limits: {upstream_message_bytes: 1048576}\n"
+    async with (
+        serve_app(build_misbehaving_app()) as url,
+        run_gateway(limits + "servers:\n" + http_upstream("bad", url) + DEMO) as gateway,
+    ):
+        await gateway.wait_connected("bad", "demo")
+        session = await gateway.session()
+        answer = await session.call_tool(f"bad__{tool}", timeout=20)
+        assert answer["error"] == {
+            "code": -32000,
+            "message": "upstream 'bad' answer is larger than 1,048,576 bytes (limits.upstream_message_bytes)",
+            "data": {"upstream": "bad"},
+        }
+        assert text_of(await session.call_tool("demo__echo", {"message": "alive"})) == "alive"
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"{gateway.base}/metrics", timeout=5)).text
+        assert 'mcpstead_limit_hits_total{limit="upstream_message"} 1.0' in metrics

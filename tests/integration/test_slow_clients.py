@@ -28,7 +28,7 @@ async def test_slow_headers_a_slow_body_and_a_silent_client_are_cut_off_and_othe
         slow_body = await asyncio.open_connection(host, int(port))
         slow_body[1].write(
             b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Accept: application/json\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\":"
+            b'Accept: application/json\r\nContent-Length: 100\r\n\r\n{"jsonrpc":'
         )
         async with httpx.AsyncClient() as http:  # meanwhile a well-behaved client is served as usual
             assert (await http.get(f"{gateway.base}/health", timeout=5)).status_code == 200

@@ -13,6 +13,7 @@ import pytest
 from mcpstead.config import parse_config
 from mcpstead.relay import UpstreamInbound
 from mcpstead.upstream import stdio
+from mcpstead.upstream.base import MessageLimit
 from tests.fakes import RecordingHooks
 
 pytestmark = pytest.mark.integration
@@ -20,17 +21,19 @@ pytestmark = pytest.mark.integration
 CHILD = "import sys, time; sys.stdout.write('x' * 8192 + '\\n'); sys.stdout.flush(); time.sleep(60)"
 
 
-async def test_a_line_over_the_limit_closes_the_link_and_ends_the_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stdio, "LINE_LIMIT", 1024)
+async def test_a_line_over_the_limit_closes_the_link_and_ends_the_child() -> None:
+    hits: list[str] = []
     config = parse_config(
         f"servers:\n  - name: big\n    command: {sys.executable}\n    args: ['-c', {CHILD!r}]\n", "t.yaml", {}
     ).servers[0]
-    connection = stdio.StdioConnection(config, UpstreamInbound("big", RecordingHooks()), deque(), lambda: None)
+    inbound = UpstreamInbound("big", RecordingHooks())
+    connection = stdio.StdioConnection(config, inbound, deque(), lambda: None, limit=MessageLimit(1024, hits.append))
     await connection.open()
     try:
         async with asyncio.timeout(10):
             await connection.closed.wait()
         assert connection.close_reason is not None and "stdout line longer than 1,024 bytes" in connection.close_reason
+        assert hits == ["upstream_message"]
     finally:
         await connection.close()
     assert connection.exit_code is not None  # the child was ended and reaped, not left sleeping

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from mcpstead.errors import UpstreamError, UpstreamRpcError
-from mcpstead.upstream import wire
+from mcpstead.upstream.base import DEFAULT_MESSAGE_BYTES
 from mcpstead.upstream.wire import session_reset_reason, sse_events, sse_message
 
 
@@ -53,7 +53,7 @@ async def test_events_under_the_limit_pass_and_the_count_starts_again_for_each()
 
 
 async def test_the_default_limit_is_the_modules() -> None:
-    assert sse_events.__defaults__ == (wire.MAX_SSE_EVENT_BYTES,)
+    assert sse_events.__defaults__ == (DEFAULT_MESSAGE_BYTES,)
 
 
 async def test_a_stream_split_at_every_byte_gives_the_same_events() -> None:
