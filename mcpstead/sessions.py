@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,6 +20,8 @@ class Cancellable(Protocol):
 
 STREAM_BACKLOG = 100
 """Messages waiting for a slow GET-stream reader; beyond this, new ones are dropped (list_changed is idempotent)."""
+SESSION_ID_BYTES = 24
+"""Random bytes in a session id: 192 bits, unguessable."""
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 """RFC 5424 severities as MCP names them, least severe first."""
 SESSION_ENDED = {"code": -32603, "message": "the client's session ended before it answered"}
@@ -132,9 +134,9 @@ class SessionStore:
     def create(
         self, *, protocol_version: str, client_name: str, client_version: str, wall: float, monotonic: float
     ) -> DownstreamSession:
-        # uuid4 comes from os.urandom: unguessable, and visible ASCII as the spec requires.
+        # 192 bits from the OS's CSPRNG (a uuid4 has only 122), URL-safe base64: visible ASCII as the spec requires.
         session = DownstreamSession(
-            session_id=str(uuid.uuid4()),
+            session_id=secrets.token_urlsafe(SESSION_ID_BYTES),
             protocol_version=protocol_version,
             client_name=client_name,
             client_version=client_version,
