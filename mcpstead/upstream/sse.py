@@ -7,28 +7,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
-from httpx_sse import EventSource, SSEError
 
 from mcpstead import jsonrpc
 from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.relay import ServerRequestTasks, UpstreamInbound
-from mcpstead.upstream.base import ByteCounter
+from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit
 from mcpstead.upstream.pending import OutOfBandLink
-from mcpstead.upstream.wire import ERROR_BODY_CHARS, default_headers, first_line, is_refused, sse_message
+from mcpstead.upstream.wire import (
+    ERROR_BODY_CHARS,
+    default_headers,
+    first_line,
+    is_refused,
+    sse_events,
+    sse_message,
+)
 
 log = logging.getLogger("mcpstead.upstream")
 
 
 def build_client(config: ServerConfig, accept: str | None = None) -> httpx.AsyncClient:
-    """The legacy transport keeps httpx (with httpx-sse for the long-lived stream) on the aiohttp transport.
+    """The legacy transport keeps httpx on the aiohttp transport; its stream is read by our own bounded SSE parser.
 
     Default headers first; configured headers replace a default of the same name instead of adding to it.
     """
@@ -76,10 +83,12 @@ class SseConnection(OutOfBandLink):
         config: ServerConfig,
         inbound: UpstreamInbound,
         count_bytes: ByteCounter = lambda direction, size: None,
+        limit: MessageLimit = DEFAULT_LIMIT,
     ) -> None:
         super().__init__(config.name)
         assert config.url is not None
         self._config = config
+        self._limit = limit
         self._count_bytes = count_bytes
         self._name = config.name
         self._url = config.url
@@ -113,15 +122,17 @@ class SseConnection(OutOfBandLink):
                         f"upstream '{self._name}' answered GET with '{content_type.split(';')[0] or 'no content type'}', "
                         "expected an SSE stream",
                     )
-                events = EventSource(self._stream).aiter_sse()
-                first = await anext(events)
-                if first.event != "endpoint" or not first.data.strip():
+                events = sse_events(self._stream.aiter_bytes(), self._limit.max_bytes)
+                kind, data = await anext(events)
+                if kind != "endpoint" or not data.strip():
                     raise UpstreamError(
                         self._name, f"upstream '{self._name}' SSE stream did not start with an 'endpoint' event"
                     )
-                self._endpoint = self._resolve_endpoint(first.data.strip())
+                self._endpoint = self._resolve_endpoint(data.strip())
         except TimeoutError:
             raise UpstreamTimeoutError(self._name, self._config.timeout_seconds) from None
+        except ValueError as exc:
+            raise UpstreamError(self._name, f"upstream '{self._name}' sent a broken SSE stream: {exc}") from None
         except StopAsyncIteration:
             raise UpstreamError(self._name, f"upstream '{self._name}' SSE stream ended before the endpoint") from None
         except httpx.HTTPError as exc:
@@ -136,15 +147,13 @@ class SseConnection(OutOfBandLink):
             raise UpstreamError(self._name, f"upstream '{self._name}' sent an endpoint on another origin: {endpoint}")
         return endpoint
 
-    async def _read(self, events: Any) -> None:
+    async def _read(self, events: AsyncIterator[tuple[str, str]]) -> None:
         reason = "SSE stream ended"
         try:
-            async for event in events:
-                self._count_bytes("received", len(event.data))
+            async for kind, data in events:
+                self._count_bytes("received", len(data))
                 try:
-                    message = sse_message(
-                        self._name, event.event or "message", event.data, self._config.quirks.normalize_sse_events
-                    )
+                    message = sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
                 except UpstreamError as exc:  # one bad event must not end the session's stream
                     log.warning("%s", exc)
                     continue
@@ -156,8 +165,11 @@ class SseConnection(OutOfBandLink):
                     self._answers.spawn(self._inbound, message, None, self.respond)
                 elif jsonrpc.is_notification(message):
                     self._inbound.deliver(message)
-        except (httpx.HTTPError, SSEError) as exc:
+        except httpx.HTTPError as exc:
             reason = f"SSE stream broke: {exc}"
+        except ValueError as exc:  # an event past limits.upstream_message_bytes: the stream cannot go on
+            self._limit.hit("upstream_message")
+            reason = f"SSE stream refused: {exc} (limits.upstream_message_bytes)"
         finally:
             self._mark_closed(reason)
 

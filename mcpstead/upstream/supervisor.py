@@ -82,7 +82,7 @@ def connect_transport(config: ServerConfig, transport: TransportKind, hooks: Con
     if transport == "sse":
         from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
 
-        return SseConnection(config, hooks.inbound, hooks.count_bytes)
+        return SseConnection(config, hooks.inbound, hooks.count_bytes, hooks.limit)
     return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes, hooks.limit)
 
 
