@@ -160,6 +160,9 @@ class ServerConfig(_Model):
     """Filters resource URIs and resource template URI templates."""
     prefix: bool = True
     """Tools and prompts appear as `<server>__<name>`; with `false` their names pass through unchanged."""
+    inherit_env: Literal["minimal", "all"] | tuple[str, ...] = "minimal"
+    """stdio: which of the gateway's environment variables the child gets besides `env`. `minimal` (PATH,
+    HOME, USER, LANG, TERM, TMPDIR, TZ, LC_* and the like), `all`, or a list of names added to minimal."""
     describe_prefix: bool = False
     """Start each tool and prompt description with `[<server>] `. Off by default: the qualified name already
     says where a tool comes from, and the gateway changes nothing but names."""
@@ -168,6 +171,17 @@ class ServerConfig(_Model):
     session, opened at its first request with that client's capabilities, closed when it ends."""
     max_sessions: int = Field(32, ge=1)
     """With `session: per_client`, at most this many upstream sessions at once."""
+
+    @field_validator("inherit_env", mode="before")
+    @classmethod
+    def _names_as_tuple(cls, value: Any) -> Any:
+        if value in ("minimal", "all"):
+            return value
+        if isinstance(value, list) and all(isinstance(name, str) and name for name in value):
+            return tuple(value)
+        raise ValueError(
+            f"expected 'minimal', 'all' or a list of environment variable names, got {_show(value) or _type_name(value)}"
+        )
 
     @field_validator("auth", mode="before")
     @classmethod
@@ -192,7 +206,7 @@ class ServerConfig(_Model):
                 )
             if self.protocol == "stdio":
                 raise ValueError("protocol 'stdio' needs 'command', not 'url'")
-            stray: list[str] = [key for key in ("args", "env", "cwd") if key in self.model_fields_set]
+            stray: list[str] = [key for key in ("args", "env", "cwd", "inherit_env") if key in self.model_fields_set]
             if stray:
                 raise ValueError(f"{', '.join(stray)} only apply to stdio upstreams (with 'command')")
         else:

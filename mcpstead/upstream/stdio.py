@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mcpstead import jsonrpc
@@ -22,6 +22,24 @@ from mcpstead.upstream.pending import OutOfBandLink
 
 STDERR_LINES = 200
 TERM_GRACE_SECONDS = 2.0
+
+
+MINIMAL_ENV = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TMPDIR", "TEMP", "TMP", "TZ",
+    "SYSTEMROOT", "COMSPEC", "PATHEXT", "USERPROFILE", "APPDATA", "LOCALAPPDATA",
+)  # fmt: skip
+"""What every child gets from the gateway's environment (as Claude Desktop does): enough to find programs,
+a home, a locale and a temp dir; no credentials that happen to be in the gateway's shell."""
+
+
+def child_environment(config: ServerConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """The child's environment: the inherited part (`inherit_env`), then the configured `env` on top."""
+    if config.inherit_env == "all":
+        inherited = dict(environ)
+    else:
+        names = set(MINIMAL_ENV) | (set(config.inherit_env) if config.inherit_env != "minimal" else set())
+        inherited = {k: v for k, v in environ.items() if k in names or k.startswith("LC_")}
+    return {**inherited, **config.env}
 
 
 def child_command(config: ServerConfig) -> list[str]:
@@ -75,7 +93,7 @@ class StdioConnection(OutOfBandLink):
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env={**os.environ, **self._config.env},
+                env=child_environment(self._config, os.environ),
                 cwd=self._config.cwd,
                 limit=self._limit.max_bytes,
                 start_new_session=True,
