@@ -101,9 +101,9 @@ class Forwarder:
         call = InFlightCall(
             supervisor.name, session, channel, loop.time() + supervisor.config.timeout_seconds, task=task
         )
-        tracked = session is not None and message_id is not None
-        if tracked:
-            session.in_flight[message_id] = call  # type: ignore[union-attr]
+        in_flight = session.in_flight if session is not None and message_id is not None else None
+        if in_flight is not None:
+            in_flight[message_id] = call
         try:
             result = await supervisor.request(method, params, session=session, call=call)
         except asyncio.CancelledError:
@@ -112,8 +112,8 @@ class Forwarder:
             task.uncancel()
             raise RpcError(REQUEST_CANCELLED, "Request cancelled") from None
         finally:
-            if tracked:
-                session.in_flight.pop(message_id, None)  # type: ignore[union-attr]
+            if in_flight is not None:
+                in_flight.pop(message_id, None)
         if isinstance(result, dict) and "task" in result:
             self._tasks.record(result, supervisor.name, session)
         return result

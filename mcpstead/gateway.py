@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -186,7 +186,7 @@ class Gateway:
         supervisor = self.supervisors.get(upstream)
         return supervisor.config.timeout_seconds if supervisor is not None else 60.0
 
-    def spawn(self, work: Any, name: str) -> None:
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Housekeeping that no request waits for; shutdown waits for it (bounded)."""
         task: asyncio.Task[None] = asyncio.create_task(work, name=name)
         self._background.add(task)
