@@ -28,7 +28,8 @@ from mcpstead.sessions import DownstreamSession, SessionStore
 from mcpstead.state import GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.sync import UpstreamSync
 from mcpstead.upstream.base import MessageLimit
-from mcpstead.upstream.supervisor import Connect, UpstreamSupervisor, connect_transport
+from mcpstead.upstream.supervisor import UpstreamSupervisor
+from mcpstead.upstream.transports import Connect, connect_transport
 
 log = logging.getLogger("mcpstead.gateway")
 reload_log = logging.getLogger("mcpstead.reload")

@@ -19,7 +19,7 @@ from mcpstead.jsonrpc import METHOD_NOT_FOUND
 from mcpstead.relay import InFlightCall
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import TransportKind
-from mcpstead.upstream.supervisor import ConnectionHooks
+from mcpstead.upstream.transports import ConnectionHooks
 
 Answer = Any | Exception | Callable[[dict[str, Any] | None], Any]
 """A result, an exception to raise, or a function of the params returning either."""

@@ -12,7 +12,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from mcpstead.aio import cancel_and_wait
@@ -26,16 +26,15 @@ from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.stats import UpstreamStats, measured
 from mcpstead.upstream.base import (
     DEFAULT_LIMIT,
-    ByteCounter,
     Connection,
     MessageLimit,
     UpstreamIdentity,
     initialize,
 )
-from mcpstead.upstream.http import StreamableHttpConnection
 from mcpstead.upstream.lists import fetch_lists
 from mcpstead.upstream.pool import ClientSessionPool
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
+from mcpstead.upstream.transports import Connect, ConnectionHooks, connect_transport
 
 log = logging.getLogger("mcpstead.upstream")
 stderr_log = logging.getLogger("mcpstead.upstream.stderr")
@@ -50,40 +49,6 @@ def backoff_delay(failures: int, base_ms: int, max_ms: int, rng: Callable[[], fl
     exponent = min(max(failures, 1) - 1, 30)
     delay_ms = min(base_ms * (2**exponent), max_ms)
     return float(delay_ms * (1 - JITTER * rng()) / 1000)
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionHooks:
-    """What a connection reports back to its supervisor."""
-
-    inbound: UpstreamInbound
-    """Where notifications and server-to-client requests go (one per upstream session)."""
-    count_bytes: ByteCounter
-    count_session_reset: Callable[[str], None]
-    """Streamable HTTP: the upstream session was re-initialized, and why."""
-    stderr: deque[str]
-    """stdio: the ring the child's stderr lines go to ..."""
-    stderr_written: Callable[[], None]
-    """... and told after each line."""
-    limit: MessageLimit = DEFAULT_LIMIT
-    """The largest message the upstream may send."""
-
-
-Connect = Callable[[ServerConfig, TransportKind, ConnectionHooks], Connection]
-"""Makes the (unopened) connection for an upstream over one transport; tests pass a fake."""
-
-
-def connect_transport(config: ServerConfig, transport: TransportKind, hooks: ConnectionHooks) -> Connection:
-    """The real transports."""
-    if transport == "stdio":
-        return StdioConnection(
-            config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.count_bytes, hooks.limit
-        )
-    if transport == "sse":
-        from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
-
-        return SseConnection(config, hooks.inbound, hooks.count_bytes, hooks.limit)
-    return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes, hooks.limit)
 
 
 class UpstreamSupervisor:

@@ -15,7 +15,7 @@ import pytest
 from mcpstead.config import parse_config
 from mcpstead.downstream.app import create_app
 from mcpstead.gateway import Gateway
-from mcpstead.upstream.supervisor import Connect, connect_transport
+from mcpstead.upstream.transports import Connect, connect_transport
 
 BASE_URL = "http://127.0.0.1:8766"
 ACCEPT_BOTH = "application/json, text/event-stream"

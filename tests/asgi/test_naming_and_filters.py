@@ -12,7 +12,7 @@ import pytest
 
 from mcpstead.config import ServerConfig, parse_config
 from mcpstead.state import TransportKind
-from mcpstead.upstream.supervisor import ConnectionHooks
+from mcpstead.upstream.transports import ConnectionHooks
 from tests.asgi.conftest import WAIT, Harness
 from tests.fakes import FakeConnection, FakeUpstream, tool
 
