@@ -239,6 +239,16 @@ class LimitsConfig(_Model):
     """A client must send a request's headers within this long of starting it (or of connecting)."""
     body_read_seconds: float = Field(30, gt=0, le=3600)
     """... and its body within this long of the headers: a slow client cannot hold a connection."""
+    sessions: int = Field(1000, ge=1)
+    """Downstream sessions open at once; one more initialize gets 503."""
+    sessions_per_client: int = Field(100, ge=1)
+    """... of them from one client address; one more gets 429."""
+    get_streams: int = Field(1000, ge=1)
+    """GET streams open at once; one more gets 503."""
+    calls_in_flight: int = Field(512, ge=1)
+    """Forwarded requests waiting on upstreams at once, all sessions together ..."""
+    calls_per_session: int = Field(64, ge=1)
+    """... and per session; past either, a request is answered at once with -32000 saying which limit."""
     upstream_message_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024)
     """The largest message an upstream may send (an HTTP answer, an SSE event, a stdio line); a bigger one is
     refused as it arrives, so memory stays bounded (the call gets -32000 saying so)."""

@@ -16,6 +16,7 @@ from mcpstead import jsonrpc
 from mcpstead.calls import CallLog
 from mcpstead.catalog import Catalog
 from mcpstead.clock import Clock
+from mcpstead.config import LimitsConfig
 from mcpstead.errors import RpcError, UpstreamError, UpstreamRpcError
 from mcpstead.fanout import TaskBook
 from mcpstead.metrics import GatewayMetrics
@@ -47,6 +48,7 @@ class Forwarder:
         metrics: GatewayMetrics,
         clock: Clock,
         on_change: Callable[[], None],
+        limits: Callable[[], LimitsConfig],
     ) -> None:
         self._supervisors = supervisors
         self._catalog = catalog
@@ -55,6 +57,24 @@ class Forwarder:
         self._metrics = metrics
         self._clock = clock
         self._on_change = on_change
+        self._limits = limits
+        self._calls_in_flight = 0
+
+    def _check_in_flight(self, session: DownstreamSession | None) -> None:
+        """Refuse at once a request past limits.calls_in_flight or limits.calls_per_session."""
+        limits = self._limits()
+        if session is not None and len(session.in_flight) >= limits.calls_per_session:
+            self._metrics.limit_hit("calls_per_session")
+            raise RpcError(
+                jsonrpc.UPSTREAM_ERROR,
+                f"this session already has {limits.calls_per_session} requests waiting (limits.calls_per_session)",
+            )
+        if self._calls_in_flight >= limits.calls_in_flight:
+            self._metrics.limit_hit("calls_in_flight")
+            raise RpcError(
+                jsonrpc.UPSTREAM_ERROR,
+                f"{limits.calls_in_flight} requests are already waiting on upstreams (limits.calls_in_flight)",
+            )
 
     def ready(self, upstream: str) -> UpstreamSupervisor:
         supervisor = self._supervisors.get(upstream)
@@ -96,6 +116,7 @@ class Forwarder:
         channel: ReplyChannel | None,
     ) -> Any:
         """One request as an InFlightCall: cancellable by the client, relaying what rides on it."""
+        self._check_in_flight(session)
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         call = InFlightCall(
@@ -104,6 +125,7 @@ class Forwarder:
         in_flight = session.in_flight if session is not None and message_id is not None else None
         if in_flight is not None:
             in_flight[message_id] = call
+        self._calls_in_flight += 1
         try:
             result = await supervisor.request(method, params, session=session, call=call)
         except asyncio.CancelledError:
@@ -112,6 +134,7 @@ class Forwarder:
             task.uncancel()
             raise RpcError(REQUEST_CANCELLED, "Request cancelled") from None
         finally:
+            self._calls_in_flight -= 1
             if in_flight is not None:
                 in_flight.pop(message_id, None)
         if isinstance(result, dict) and "task" in result:
@@ -149,7 +172,7 @@ class Forwarder:
             error, reason = str(exc), exc.reason
             raise as_rpc_error(exc, supervisor.name) from None
         except RpcError as exc:
-            error, reason = exc.message, "cancelled"
+            error, reason = exc.message, "cancelled" if exc.code == REQUEST_CANCELLED else "limit_exceeded"
             raise
         finally:
             now = self._clock.monotonic()

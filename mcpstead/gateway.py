@@ -75,7 +75,14 @@ class Gateway:
         self.fanout = SessionFanout(self.sessions, self.tasks, self._upstream_list_changed, self._timeout_of)
         self.sync = UpstreamSync(lambda: self.supervisors, lambda: self.sessions)
         self.forwarder = Forwarder(
-            self.supervisors, lambda: self.catalog, self.tasks, self.calls, self.metrics, self.clock, self.bump
+            self.supervisors,
+            lambda: self.catalog,
+            self.tasks,
+            self.calls,
+            self.metrics,
+            self.clock,
+            self.bump,
+            lambda: self.config.limits,
         )
         self.forward = self.forwarder.forward
         self.route_tool_call = self.forwarder.call_tool

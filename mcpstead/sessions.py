@@ -58,6 +58,8 @@ class DownstreamSession:
     """(upstream, uri) of every resources/subscribe still in force."""
     in_flight: dict[Any, Cancellable] = field(default_factory=dict)
     """Forwarded requests awaiting their answer, by the client's request id (for notifications/cancelled)."""
+    client_address: str | None = None
+    """Where the client connected from (for limits.sessions_per_client)."""
     elicitations: set[str] = field(default_factory=set)
     """elicitationId of every URL-mode elicitation relayed to this client (for notifications/elicitation/complete)."""
     closed: bool = False
@@ -159,6 +161,12 @@ class SessionStore:
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+    def from_address(self, address: str | None) -> int:
+        return sum(1 for session in self._sessions.values() if session.client_address == address)
+
+    def open_streams(self) -> int:
+        return sum(1 for session in self._sessions.values() if session.stream is not None)
 
     def __iter__(self) -> Iterator[DownstreamSession]:
         return iter(list(self._sessions.values()))

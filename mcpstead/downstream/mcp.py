@@ -266,9 +266,29 @@ class McpEndpoint:
         if existing and gateway.sessions.get(existing.strip()) is not None:
             gateway.metrics.request("initialize", False)
             return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: this session is already initialized")
+        limits = gateway.config.limits
+        address = request.client.host if request.client else None
+        if len(gateway.sessions) >= limits.sessions:
+            gateway.metrics.limit_hit("sessions")
+            gateway.metrics.request("initialize", False)
+            return http_error(
+                503,
+                jsonrpc.INVALID_REQUEST,
+                f"Service Unavailable: {limits.sessions} sessions are open (limits.sessions)",
+            )
+        if gateway.sessions.from_address(address) >= limits.sessions_per_client:
+            gateway.metrics.limit_hit("sessions_per_client")
+            gateway.metrics.request("initialize", False)
+            return http_error(
+                429,
+                jsonrpc.INVALID_REQUEST,
+                f"Too Many Requests: {limits.sessions_per_client} sessions are open from {address} "
+                "(limits.sessions_per_client); end one with DELETE",
+            )
         params: dict[str, Any] = message["params"] if isinstance(message.get("params"), dict) else {}
         version = negotiate_version(params.get("protocolVersion"))
         session = gateway.open_session(version, params.get("clientInfo"), params.get("capabilities"))
+        session.client_address = address
         gateway.metrics.request("initialize", True)
         answer = jsonrpc.result_response(message["id"], initialize_result(gateway, version))
         return rpc_response(answer, framing, {"mcp-session-id": session.session_id})
@@ -346,6 +366,13 @@ class McpEndpoint:
             metrics.request("listen", False)
             return session_or_error
         session = session_or_error
+        limit = self.gateway.config.limits.get_streams
+        if session.stream is None and self.gateway.sessions.open_streams() >= limit:
+            metrics.request("listen", False)
+            metrics.limit_hit("get_streams")
+            return http_error(
+                503, jsonrpc.INVALID_REQUEST, f"Service Unavailable: {limit} GET streams are open (limits.get_streams)"
+            )
         outbox = session.open_stream()
         if outbox is None:
             metrics.request("listen", False)

@@ -1,0 +1,64 @@
+"""Each limit under limits: is hit, answers clearly, counts in the metric, and the gateway serves right after."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.fakes import FakeUpstream, tool
+
+UPSTREAM = "servers:\n  - name: fake\n    url: http://127.0.0.1:9/mcp\n"
+
+
+async def limit_hits(h: Any, limit: str) -> str:
+    text: str = (await h.request("GET", "/metrics")).text
+    return next((line for line in text.splitlines() if f'limit="{limit}"' in line), "")
+
+
+async def test_sessions_in_total_and_per_client_address(start: Any) -> None:
+    async with start("limits: {sessions: 3, sessions_per_client: 2}\n") as h:
+        first = await h.initialize()
+        second = await h.initialize()
+        response = await h.post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+        message = h.http_error(response, 429, -32600)
+        assert "2 sessions are open from 127.0.0.1 (limits.sessions_per_client)" in message
+        assert (
+            await limit_hits(h, "sessions_per_client") == 'mcpstead_limit_hits_total{limit="sessions_per_client"} 1.0'
+        )
+        h.gateway.sessions.get(first).client_address = "10.0.0.2"  # as if it came from elsewhere
+        await h.initialize()
+        response = await h.post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+        assert "3 sessions are open (limits.sessions)" in h.http_error(response, 503, -32600)
+        await h.request("DELETE", "/mcp", headers={"mcp-session-id": second})
+        assert await h.initialize()  # room again
+
+
+async def test_get_streams(start: Any) -> None:
+    async with start("limits: {get_streams: 1}\n") as h:
+        one, two = await h.initialize(), await h.initialize()
+        h.gateway.sessions.get(one).open_stream()  # as a client holding its GET stream open
+        response = await h.request("GET", "/mcp", headers={"accept": "text/event-stream", "mcp-session-id": two})
+        assert "1 GET streams are open (limits.get_streams)" in h.http_error(response, 503, -32600)
+        assert await limit_hits(h, "get_streams") == 'mcpstead_limit_hits_total{limit="get_streams"} 1.0'
+
+
+async def test_calls_per_session_and_in_total(start: Any) -> None:
+    held = asyncio.Event()
+    upstream = FakeUpstream(tools=[tool("echo")], hold={"tools/call": held})
+    async with start("limits: {calls_per_session: 1, calls_in_flight: 2}\n" + UPSTREAM, connect=upstream.connect) as h:
+        await h.wait_until(lambda: h.gateway.supervisors["fake"].status == "ready")
+        a, b, c = await h.initialize(), await h.initialize(), await h.initialize()
+        call = {"name": "fake__echo", "arguments": {}}
+        waiting = [asyncio.create_task(h.rpc(s, "tools/call", call, msg_id=n)) for n, s in ((1, a), (2, b))]
+        async with asyncio.timeout(5):
+            while sum(r.method == "tools/call" for r in upstream.requests) < 2:
+                upstream.changed.clear()
+                await upstream.changed.wait()
+        per_session = await h.rpc(a, "tools/call", call, msg_id=3)
+        assert "(limits.calls_per_session)" in h.rpc_error(per_session, -32000)
+        in_total = await h.rpc(c, "tools/call", call, msg_id=4)
+        assert "2 requests are already waiting on upstreams (limits.calls_in_flight)" in h.rpc_error(in_total, -32000)
+        held.set()
+        assert all("result" in answer for answer in await asyncio.gather(*waiting))
+        assert "result" in await h.rpc(c, "tools/call", call, msg_id=5)  # served right after
+        assert await limit_hits(h, "calls_in_flight") == 'mcpstead_limit_hits_total{limit="calls_in_flight"} 1.0'
