@@ -28,6 +28,8 @@ class UpstreamLists:
     """Kind ("tools", "prompts", "resources", "resourceTemplates": the keys of their list results) -> items."""
     task_augmented_calls: bool = False
     """The upstream declared `tasks.requests.tools.call`: tools that require a task can be called."""
+    cut: Mapping[str, int] = field(default_factory=dict)
+    """Kinds whose list was cut at limits.items_per_upstream, with the limit."""
 
     @property
     def name(self) -> str:
@@ -196,6 +198,12 @@ def build_catalog(upstreams: Iterable[UpstreamLists]) -> Catalog:
     """The catalog for these upstreams, given in config order (which decides every conflict)."""
     ordered = tuple(upstreams)
     builder = _Builder()
+    for upstream in ordered:
+        for kind, limit in upstream.cut.items():
+            builder.problems.append(
+                f"upstream '{upstream.name}' lists more than {limit:,} {kind}; only the first {limit:,} are offered "
+                "(limits.items_per_upstream)"
+            )
     for upstream in ordered:
         for tool in upstream.lists.get("tools", ()):
             if isinstance(tool.get("name"), str) and not _callable(upstream, tool):

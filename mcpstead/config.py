@@ -249,6 +249,14 @@ class LimitsConfig(_Model):
     """Forwarded requests waiting on upstreams at once, all sessions together ..."""
     calls_per_session: int = Field(64, ge=1)
     """... and per session; past either, a request is answered at once with -32000 saying which limit."""
+    items_per_upstream: int = Field(10_000, ge=1)
+    """Tools, prompts, resources and templates taken from one upstream, each; past it the list is cut (and
+    reported as a catalog problem), so an upstream that pages forever cannot fill memory."""
+    stderr_lines: int = Field(200, ge=1, le=100_000)
+    """Lines of each stdio child's stderr kept for /health and the dashboard."""
+    relay_wait_seconds: float = Field(600, gt=0, le=86400)
+    """The longest a server-to-client request relayed to a client may wait for its answer (it never waits
+    past its call's own timeout either)."""
     upstream_message_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024)
     """The largest message an upstream may send (an HTTP answer, an SSE event, a stdio line); a bigger one is
     refused as it arrives, so memory stays bounded (the call gets -32000 saying so)."""

@@ -120,7 +120,12 @@ class Forwarder:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         call = InFlightCall(
-            supervisor.name, session, channel, loop.time() + supervisor.config.timeout_seconds, task=task
+            supervisor.name,
+            session,
+            channel,
+            loop.time() + supervisor.config.timeout_seconds,
+            task=task,
+            relay_wait=self._limits().relay_wait_seconds,
         )
         in_flight = session.in_flight if session is not None and message_id is not None else None
         if in_flight is not None:

@@ -131,6 +131,8 @@ class Gateway:
             connect=self._connect,
             log_stderr=self.log_ring is None,
             limit=MessageLimit(self.config.limits.upstream_message_bytes, self.metrics.limit_hit),
+            max_items=self.config.limits.items_per_upstream,
+            stderr_lines=self.config.limits.stderr_lines,
         )
         self.supervisors[name] = supervisor
         supervisor.start()
@@ -163,7 +165,7 @@ class Gateway:
         its problems, and tell every session about each kind whose merged list really changed."""
         before = self.catalog
         ready = [
-            UpstreamLists(s.config, s.lists, s.task_augmented_calls)
+            UpstreamLists(s.config, s.lists, s.task_augmented_calls, s.cut_lists)
             for server in self.config.servers
             if (s := self.supervisors.get(server.name)) is not None
         ]
@@ -192,7 +194,8 @@ class Gateway:
 
     def _timeout_of(self, upstream: str) -> float:
         supervisor = self.supervisors.get(upstream)
-        return supervisor.config.timeout_seconds if supervisor is not None else 60.0
+        timeout = supervisor.config.timeout_seconds if supervisor is not None else 60.0
+        return min(timeout, self.config.limits.relay_wait_seconds)
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Housekeeping that no request waits for; shutdown waits for it (bounded)."""

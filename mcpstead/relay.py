@@ -111,6 +111,8 @@ class InFlightCall:
     """The reason the client gave in notifications/cancelled, passed on to the upstream."""
     creates_task: bool = False
     """The request is task-augmented (`params.task`): its answer names a task the gateway does not know yet."""
+    relay_wait: float = 600.0
+    """The longest a request relayed to the client may wait (limits.relay_wait_seconds)."""
     relayed: dict[Any, str] = field(default_factory=dict)
     """Upstream id of each server-to-client request being relayed -> the id the client sees."""
 
@@ -148,8 +150,9 @@ class InFlightCall:
         session, channel = self.session, self.channel
         if session is None or channel is None:
             return refusal(upstream_id, f"mcpstead cannot relay '{method}': this call has no client stream to carry it")
-        remaining = self.deadline - asyncio.get_running_loop().time()
-        deadline = self.deadline - min(RELAY_MARGIN[0] * remaining, RELAY_MARGIN[1])
+        now = asyncio.get_running_loop().time()
+        remaining = self.deadline - now
+        deadline = min(self.deadline - min(RELAY_MARGIN[0] * remaining, RELAY_MARGIN[1]), now + self.relay_wait)
         return await relay_to_session(session, message, deadline, channel.push, self.relayed)
 
     def upstream_cancelled(self, upstream_id: Any, params: dict[str, Any]) -> bool:

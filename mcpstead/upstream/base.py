@@ -136,8 +136,11 @@ ITEM_KEYS = {"tools": "name", "prompts": "name", "resources": "uri", "resourceTe
 """The field every item of a kind must have as a string; items without it are skipped."""
 
 
-async def list_all(connection: Connection, upstream: str, kind: str, timeout: float) -> list[dict[str, Any]]:
-    """Every item of one kind, following `nextCursor` to the end (an empty string is a valid cursor)."""
+async def list_all(
+    connection: Connection, upstream: str, kind: str, timeout: float, max_items: int = 10_000
+) -> list[dict[str, Any]]:
+    """Every item of one kind, following `nextCursor` to the end (an empty string is a valid cursor), but
+    no more than `max_items` + 1: the caller sees the list was longer, and memory stays bounded."""
     method, key = LIST_METHODS[kind], ITEM_KEYS[kind]
     items: list[dict[str, Any]] = []
     cursor: str | None = None
@@ -149,8 +152,8 @@ async def list_all(connection: Connection, upstream: str, kind: str, timeout: fl
             raise UpstreamError(upstream, f"upstream '{upstream}' {method} returned no {kind} array")
         items.extend(item for item in page if isinstance(item, dict) and isinstance(item.get(key), str))
         next_cursor = result.get("nextCursor")
-        if not isinstance(next_cursor, str):
-            return items
+        if not isinstance(next_cursor, str) or len(items) > max_items:
+            return items[: max_items + 1]
         cursor = next_cursor
     raise UpstreamError(upstream, f"upstream '{upstream}' {method} did not end after {MAX_LIST_PAGES} pages")
 

@@ -13,18 +13,23 @@ KIND_CAPABILITY = {"tools": None, "prompts": "prompts", "resources": "resources"
 
 
 async def fetch_lists(
-    connection: Connection, upstream: str, capabilities: dict[str, Any], timeout: float
-) -> dict[str, tuple[dict[str, Any], ...]]:
-    """Every list the upstream's capabilities offer. A list answered -32601 (a server with resources but no
-    templates, say) is empty; any other failure fails the refresh."""
+    connection: Connection, upstream: str, capabilities: dict[str, Any], timeout: float, max_items: int = 10_000
+) -> tuple[dict[str, tuple[dict[str, Any], ...]], dict[str, int]]:
+    """Every list the upstream's capabilities offer, each cut at `max_items`, and the kinds that were cut
+    (with the limit). A list answered -32601 (a server with resources but no templates, say) is empty; any
+    other failure fails the refresh."""
     lists: dict[str, tuple[dict[str, Any], ...]] = {}
+    cut: dict[str, int] = {}
     for kind, capability in KIND_CAPABILITY.items():
         if capability is not None and not isinstance(capabilities.get(capability), dict):
             continue
         try:
-            lists[kind] = tuple(await list_all(connection, upstream, kind, timeout))
+            items = await list_all(connection, upstream, kind, timeout, max_items)
+            if len(items) > max_items:
+                cut[kind] = max_items
+            lists[kind] = tuple(items[:max_items])
         except UpstreamRpcError as exc:
             if exc.error.get("code") != METHOD_NOT_FOUND or kind == "tools":
                 raise
             lists[kind] = ()
-    return lists
+    return lists, cut

@@ -65,6 +65,8 @@ class UpstreamSupervisor:
         rng: Callable[[], float] = random.random,
         log_stderr: bool = False,
         limit: MessageLimit = DEFAULT_LIMIT,
+        max_items: int = 10_000,
+        stderr_lines: int = STDERR_LINES,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -85,7 +87,7 @@ class UpstreamSupervisor:
         self.exit_code: int | None = None
         self.calls = 0
         self.errors = 0
-        self.stderr: deque[str] = deque(maxlen=STDERR_LINES)
+        self.stderr: deque[str] = deque(maxlen=stderr_lines)
         self.stderr_seq = 0
         self._connection: Connection | None = None
         self._check_now = asyncio.Event()
@@ -100,6 +102,10 @@ class UpstreamSupervisor:
         """Backoff jitter (0 <= rng() < 1)."""
         self._on_ready = on_ready
         self._retried_on_call = float("-inf")
+        self._limit = limit
+        self._max_items = max_items
+        self.cut_lists: dict[str, int] = {}
+        """Kinds whose list was cut at limits.items_per_upstream, with the limit."""
         self._log_stderr = log_stderr
         """Headless: each line a stdio child writes to stderr also goes to the log (where systemd or Docker
         keep it); the dashboard shows the lines itself."""
@@ -326,7 +332,12 @@ class UpstreamSupervisor:
     async def _refresh_lists(self, connection: Connection) -> None:
         """Fetch every list the upstream offers; the catalog is rebuilt only when one of them changed."""
         with measured(self.stats.tools_refresh, self.stats.tools_refresh_duration, self._clock.monotonic):
-            lists = await fetch_lists(connection, self.name, self.capabilities, self.config.timeout_seconds)
+            lists, cut = await fetch_lists(
+                connection, self.name, self.capabilities, self.config.timeout_seconds, self._max_items
+            )
+        if cut:
+            self._limit.hit("items_per_upstream")
+        self.cut_lists = cut
         self.last_seen = self.stats.tools_last_refresh = self._clock.wall()
         if lists != self.lists:
             self.lists = lists

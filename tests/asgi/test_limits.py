@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from mcpstead.relay import InFlightCall
 from tests.fakes import FakeUpstream, tool
 
 UPSTREAM = "servers:\n  - name: fake\n    url: http://127.0.0.1:9/mcp\n"
@@ -62,3 +63,47 @@ async def test_calls_per_session_and_in_total(start: Any) -> None:
         assert all("result" in answer for answer in await asyncio.gather(*waiting))
         assert "result" in await h.rpc(c, "tools/call", call, msg_id=5)  # served right after
         assert await limit_hits(h, "calls_in_flight") == 'mcpstead_limit_hits_total{limit="calls_in_flight"} 1.0'
+
+
+async def test_items_per_upstream_cut_the_list_and_say_so(start: Any) -> None:
+    upstream = FakeUpstream(tools=[tool(f"t{i}") for i in range(12)])
+    async with start("limits: {items_per_upstream: 5}\n" + UPSTREAM, connect=upstream.connect) as h:
+        await h.wait_until(lambda: h.gateway.supervisors["fake"].status == "ready")
+        session = await h.initialize()
+        listed = (await h.rpc(session, "tools/list"))["result"]["tools"]
+        assert [t["name"] for t in listed] == [f"fake__t{i}" for i in range(5)]
+        health = (await h.request("GET", "/health")).json()
+        assert health["problems"] == [
+            "upstream 'fake' lists more than 5 tools; only the first 5 are offered (limits.items_per_upstream)"
+        ]
+        assert await limit_hits(h, "items_per_upstream") == 'mcpstead_limit_hits_total{limit="items_per_upstream"} 1.0'
+
+
+async def test_the_stderr_ring_keeps_the_configured_number_of_lines(start: Any) -> None:
+    async with start("limits: {stderr_lines: 3}\n" + UPSTREAM, connect=FakeUpstream().connect) as h:
+        supervisor = h.gateway.supervisors["fake"]
+        supervisor.stderr.extend(f"line {i}" for i in range(10))
+        assert list(supervisor.stderr) == ["line 7", "line 8", "line 9"]
+
+
+async def test_a_relayed_request_waits_no_longer_than_relay_wait_seconds(start: Any) -> None:
+    async with start("limits: {relay_wait_seconds: 0.2}\n" + UPSTREAM, connect=FakeUpstream().connect) as h:
+        assert h.gateway._timeout_of("fake") == 0.2  # untied requests relayed to a per-client owner
+        session = h.gateway.sessions.get(await h.initialize())
+        session.capabilities = {"sampling": {}}
+        channel = Collect()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        call = InFlightCall("fake", session, channel, started + 60, relay_wait=0.2)
+        answer = await call.relay_request({"jsonrpc": "2.0", "id": 1, "method": "sampling/createMessage"})
+        assert loop.time() - started < 5  # the 60 s call deadline did not apply
+        assert answer is not None and "in time" in answer["error"]["message"]
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def push(self, message: dict[str, Any]) -> bool:
+        self.sent.append(message)
+        return True
