@@ -13,7 +13,7 @@ from collections.abc import Coroutine, Mapping
 from types import TracebackType
 from typing import Any
 
-from mcpstead.aio import cancel_and_wait
+from mcpstead.aio import BackgroundTasks, cancel_and_wait
 from mcpstead.calls import CallLog
 from mcpstead.catalog import Catalog, UpstreamLists, build_catalog
 from mcpstead.clock import Clock, SystemClock
@@ -71,7 +71,7 @@ class Gateway:
         self.supervisors: dict[str, UpstreamSupervisor] = {}
         self.metrics = GatewayMetrics(lambda: self.supervisors.values(), lambda: len(self.sessions), self.clock.wall)
         self._gc_task: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
         self.fanout = SessionFanout(self.sessions, self.tasks, self._upstream_list_changed, self._timeout_of)
         self.sync = UpstreamSync(lambda: self.supervisors, lambda: self.sessions)
         self.forwarder = Forwarder(
@@ -109,10 +109,8 @@ class Gateway:
         await cancel_and_wait(gc_task)
         for session in self.sessions:
             self.close_session(session.session_id, "gateway_shutdown")
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
-                await asyncio.gather(*self._background, return_exceptions=True)
-        await cancel_and_wait(*self._background)
+        await self._background.wait(timeout=5)
+        await self._background.cancel_all()
         supervisors = list(self.supervisors.values())
         await asyncio.gather(*(supervisor.stop() for supervisor in supervisors), return_exceptions=True)
         self.bump()
@@ -164,12 +162,12 @@ class Gateway:
         """Some upstream's lists changed (or it came or went): rebuild the catalog, log what is new among
         its problems, and tell every session about each kind whose merged list really changed."""
         before = self.catalog
-        ready = [
+        upstreams = [
             UpstreamLists(s.config, s.lists, s.task_augmented_calls, s.cut_lists)
             for server in self.config.servers
             if (s := self.supervisors.get(server.name)) is not None
         ]
-        self.catalog = build_catalog(ready)
+        self.catalog = build_catalog(upstreams)
         for problem in self.catalog.problems:
             if problem not in before.problems:
                 log.warning("%s", problem)
@@ -199,9 +197,7 @@ class Gateway:
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Housekeeping that no request waits for; shutdown waits for it (bounded)."""
-        task: asyncio.Task[None] = asyncio.create_task(work, name=name)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.spawn(work, name)
 
     def upstream_capabilities(self) -> list[dict[str, Any]]:
         return [s.capabilities for s in self.supervisors.values() if s.status == "ready"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mcpstead import jsonrpc
+from mcpstead.aio import BackgroundTasks
 from mcpstead.sessions import DownstreamSession, level_admits
 
 log = logging.getLogger("mcpstead.relay")
@@ -104,7 +105,9 @@ class InFlightCall:
     deadline: float
     """Loop time after which nothing more is waited for on this call's behalf."""
     progress_token: Any = None
-    """The client's own progress token, when it asked for progress."""
+    """The client's own progress token, when it asked for progress ..."""
+    upstream_token: int | None = None
+    """... and the one the upstream was given in its place."""
     task: asyncio.Task[Any] | None = None
     cancelled_by_client: bool = False
     cancel_reason: str | None = None
@@ -240,7 +243,7 @@ class UpstreamInbound:
         call.creates_task = params is not None and isinstance(params.get("task"), dict)
         meta = params.get("_meta") if params is not None else None
         if isinstance(meta, dict) and "progressToken" in meta:
-            token = next(_progress_tokens)
+            token = call.upstream_token = next(_progress_tokens)
             call.progress_token = meta["progressToken"]
             self._progress[token] = call
             assert params is not None
@@ -255,10 +258,8 @@ class UpstreamInbound:
             # stream the gateway stopped reading. The client is told, and nobody waits for its answers.
             for upstream_id in list(call.relayed):
                 call.upstream_cancelled(upstream_id, {"reason": "the request it was made for was cancelled"})
-        if call.progress_token is not None:
-            for token, owner in list(self._progress.items()):
-                if owner is call:
-                    del self._progress[token]
+        if call.upstream_token is not None:
+            self._progress.pop(call.upstream_token, None)
         if self._held and not any(c.creates_task for c in self.calls):
             # Released on the next loop step: by then the caller has recorded the task this call created
             # (the forwarder does so as soon as the answer is returned, without awaiting anything).
@@ -331,7 +332,7 @@ class ServerRequestTasks:
     """Answers to server-to-client requests run as tasks, so a transport's reader never waits on a human."""
 
     def __init__(self, *, out_of_band: bool = False) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         self._out_of_band = out_of_band
         """The transport carries every message on one stream (stdio, legacy SSE): see UpstreamInbound.answer."""
 
@@ -350,13 +351,7 @@ class ServerRequestTasks:
             except Exception as exc:  # the upstream may be gone; nothing else waits on this
                 log.debug("upstream %s: answering %s failed: %s", inbound.upstream, message.get("method"), exc)
 
-        task = asyncio.create_task(run(), name=f"answer-{inbound.upstream}-{message.get('method')}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(run(), name=f"answer-{inbound.upstream}-{message.get('method')}")
 
     async def cancel_all(self) -> None:
-        tasks, self._tasks = set(self._tasks), set()
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()

@@ -14,13 +14,13 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import uvicorn
 
-from mcpstead.aio import cancel_and_wait
+from mcpstead.aio import BackgroundTasks, cancel_and_wait
 from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
 from mcpstead.downstream.serving import CoalescingHttpToolsProtocol, cut_off_slow_readers
@@ -102,7 +102,7 @@ async def serve(
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     url = listen_url(sock)
-    background: set[asyncio.Task[Any]] = set()
+    background = BackgroundTasks()
     signals: tuple[signal.Signals, ...] = ()
     stopping: _Stopping | None = None
     try:
@@ -112,7 +112,7 @@ async def serve(
                 loop.add_signal_handler(signal.SIGINT, stop.set)
                 loop.add_signal_handler(signal.SIGTERM, stop.set)
                 if frontend is None:
-                    loop.add_signal_handler(signal.SIGHUP, _spawn, background, gateway.reload)
+                    loop.add_signal_handler(signal.SIGHUP, lambda: background.spawn(gateway.reload()))
                 else:  # with a dashboard, SIGHUP means its terminal went away
                     loop.add_signal_handler(signal.SIGHUP, stop.set)
 
@@ -140,9 +140,9 @@ async def serve(
                 )
             )
             server_task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
-            _spawn(background, lambda: cut_off_slow_readers(server.server_state.connections, gateway.metrics.limit_hit))
+            background.spawn(cut_off_slow_readers(server.server_state.connections, gateway.metrics.limit_hit))
             if watch:
-                _spawn(background, lambda: watch_config(gateway.config.path, gateway.reload, stop))
+                background.spawn(watch_config(gateway.config.path, gateway.reload, stop))
             log.info("mcpstead listening on %s", url)
             if on_ready is not None:
                 on_ready(url)
@@ -162,7 +162,8 @@ async def serve(
             await _stop_serving(gateway, server, server_task, grace)
             if frontend_task is not None:
                 await _finish(frontend_task, 5.0)
-            await cancel_and_wait(stop_task, *background)
+            await cancel_and_wait(stop_task)
+            await background.cancel_all()
             if server_task.done() and not server_task.cancelled() and server_task.exception() is not None:
                 log.error("the HTTP server stopped: %s", server_task.exception())
                 return 1
@@ -189,13 +190,6 @@ class _Stopping:
     requests: int
     sessions: int
     upstreams: int
-
-
-def _spawn(background: set[asyncio.Task[Any]], start: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-    """Run `start()` as a task the runner keeps a reference to (and cancels on the way out)."""
-    task = asyncio.create_task(start())
-    background.add(task)
-    task.add_done_callback(background.discard)
 
 
 async def _stop_serving(

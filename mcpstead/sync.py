@@ -56,12 +56,9 @@ class UpstreamSync:
         target = self._upstreams().get(upstream)
         return target is not None and target.shared
 
-    def needs_subscribe(self, session: DownstreamSession | None, key: tuple[str, str]) -> bool:
-        """Whether a subscribe must reach the upstream (not when a shared session already holds it)."""
-        return session is None or not self._shared(key[0]) or not self._held(key, besides=session)
-
-    def needs_unsubscribe(self, session: DownstreamSession | None, key: tuple[str, str]) -> bool:
-        """Whether an unsubscribe must reach the upstream (when no other session still wants it)."""
+    def reaches_upstream(self, session: DownstreamSession | None, key: tuple[str, str]) -> bool:
+        """Whether a session's subscribe or unsubscribe of `key` must be sent upstream: always for a
+        per-client upstream session; for a shared one, only while no other session holds `key`."""
         return session is None or not self._shared(key[0]) or not self._held(key, besides=session)
 
     async def session_ended(self, session: DownstreamSession) -> None:

@@ -31,7 +31,7 @@ async def subscribe(ctx: RequestContext) -> Any:
     """Subscriptions are kept per session; a shared upstream session subscribes once for all of them."""
     uri, route = route_uri(ctx)
     key = (route.upstream, uri)
-    if ctx.gateway.sync.needs_subscribe(ctx.session, key):
+    if ctx.gateway.sync.reaches_upstream(ctx.session, key):
         await forward(ctx, route.upstream, "resources/subscribe", ctx.params)
     if ctx.session is not None:
         ctx.session.subscriptions.add(key)
@@ -43,6 +43,6 @@ async def unsubscribe(ctx: RequestContext) -> Any:
     key = (route.upstream, uri)
     if ctx.session is not None:
         ctx.session.subscriptions.discard(key)
-    if ctx.gateway.sync.needs_unsubscribe(ctx.session, key):
+    if ctx.gateway.sync.reaches_upstream(ctx.session, key):
         await forward(ctx, route.upstream, "resources/unsubscribe", ctx.params)
     return {}

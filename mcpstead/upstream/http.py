@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from mcpstead import jsonrpc
-from mcpstead.aio import cancel_and_wait
+from mcpstead.aio import BackgroundTasks, cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.relay import InFlightCall, ServerRequestTasks, UpstreamInbound
@@ -93,7 +93,7 @@ class StreamableHttpConnection:
         self._url = config.url
         self._inbound = inbound
         self._answers = ServerRequestTasks()
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         """Clear from the handshake until the GET stream is open (or known not to be coming)."""
@@ -196,9 +196,7 @@ class StreamableHttpConnection:
                 async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
                     await self.notify("notifications/cancelled", {"requestId": request_id, "reason": reason})
 
-        task = asyncio.create_task(send(), name=f"cancel-{self._name}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.spawn(send(), name=f"cancel-{self._name}")
 
     def initialized(self) -> None:
         """Open the GET stream, where the upstream sends what belongs to no request (list changes,
@@ -371,7 +369,8 @@ class StreamableHttpConnection:
         listener, self._listener = self._listener, None
         for response in list(self._answering):
             response.close()  # the requests still waiting end now, with UpstreamDisconnectedError
-        await cancel_and_wait(listener, *self._background)
+        await cancel_and_wait(listener)
+        await self._background.cancel_all()
         await self._answers.cancel_all()
         if self._session_id is not None:
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
