@@ -987,6 +987,8 @@ async def test_tasks_list_holds_every_task_of_the_session_past_the_upstreams_fir
 async def test_concurrent_calls_each_get_their_own_server_to_client_requests(env: Env) -> None:
     """Two clients sample at once through one shared upstream session: each is asked by its own call only."""
 
+    both_asked = asyncio.Barrier(2)
+
     class Named(Human):
         def __init__(self, name: str) -> None:
             super().__init__()
@@ -996,7 +998,8 @@ async def test_concurrent_calls_each_get_their_own_server_to_client_requests(env
             self, context: ClientRequestContext, params: CreateMessageRequestParams
         ) -> CreateMessageResult:
             self.asked.append(("sampling", dump(params)))
-            await asyncio.sleep(0.2)  # both requests are outstanding at once
+            async with asyncio.timeout(WAIT):
+                await both_asked.wait()  # each answers only once both requests are outstanding
             text = TextContent(type="text", text=f"answer of {self.name}")
             return CreateMessageResult(role="assistant", content=text, model="test-model")
 
@@ -1031,11 +1034,14 @@ async def test_each_client_gets_log_messages_at_its_own_level(env: Env) -> None:
     """The shared upstream session is asked for the most verbose level any client wants; the gateway
     filters per client."""
 
+    both_set = asyncio.Barrier(2)
+
     async def run(level: str) -> list[dict[str, Any]]:
         book = LogBook()
         async with Client(env.gateway.url, mode="legacy", logging_callback=book.record) as client:
             await client.set_logging_level(level)  # type: ignore[arg-type]
-            await asyncio.sleep(0.2)  # both levels are set before either calls
+            async with asyncio.timeout(WAIT):
+                await both_set.wait()  # both levels are set before either calls
             await client.call_tool("conf__test_tool_with_logging")
             await asyncio.sleep(QUIET)
         return book.of("conformance-server")
