@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from mcpstead import __version__, jsonrpc
 from mcpstead.context import RequestContext
-from mcpstead.downstream.streams import PostReply, run_cancellable
+from mcpstead.downstream.streams import PostReply, run_cancellable, sse_event
 from mcpstead.gateway import Gateway
 from mcpstead.protocol import BATCH_VERSION, SUPPORTED_VERSIONS, negotiate_version
 from mcpstead.router import dispatch, server_capabilities
@@ -54,7 +54,7 @@ async def _stream_events(
                 continue
             if message is None:
                 return
-            yield b"event: message\ndata: " + jsonrpc.encode(message) + b"\n\n"
+            yield sse_event(message)
     finally:
         if session.stream is outbox:
             session.stream = None
@@ -77,7 +77,7 @@ class RequestReply:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         ctx = self.ctx
-        channel = PostReply(send, can_stream=self.can_stream, sse_only=self.sse_only, headers=[])
+        channel = PostReply(send, can_stream=self.can_stream, sse_only=self.sse_only)
         ctx.channel = channel
         try:
             answer, gone = await run_cancellable(scope, receive, lambda: dispatch(ctx))
@@ -172,14 +172,9 @@ def accepts_event_stream(accept: str | None) -> bool:
 
 
 def rpc_response(payload: Any, framing: str, headers: dict[str, str] | None = None) -> Response:
-    body = jsonrpc.encode(payload)
     if framing == "sse":
-        return Response(
-            b"event: message\ndata: " + body + b"\n\n",
-            media_type="text/event-stream",
-            headers={**SSE_HEADERS, **(headers or {})},
-        )
-    return Response(body, media_type="application/json", headers=headers)
+        return Response(sse_event(payload), media_type="text/event-stream", headers={**SSE_HEADERS, **(headers or {})})
+    return Response(jsonrpc.encode(payload), media_type="application/json", headers=headers)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -39,13 +39,12 @@ def sse_event(message: Any) -> bytes:
 class PostReply:
     """The reply channel of one POSTed request: JSON if nothing comes before the answer, SSE otherwise."""
 
-    def __init__(self, send: Send, *, can_stream: bool, sse_only: bool, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, send: Send, *, can_stream: bool, sse_only: bool) -> None:
         self._send = send
         self.can_stream = can_stream
         """The client listed text/event-stream in Accept."""
         self._sse_only = sse_only
         """The client accepts SSE but not JSON: even a lone answer goes as an SSE event."""
-        self._headers = headers
         self._queue: asyncio.Queue[dict[str, Any] | None] | None = None
         self._writer: asyncio.Task[None] | None = None
         self.dropped = 0
@@ -61,7 +60,7 @@ class PostReply:
         return True
 
     async def _write(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
-        await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS + self._headers})
+        await self._send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
         while (message := await queue.get()) is not None:
             await self._send({"type": "http.response.body", "body": sse_event(message), "more_body": True})
         await self._send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -78,9 +77,9 @@ class PostReply:
         if answer is None:
             return
         if self._sse_only:
-            headers, body = SSE_HEADERS + self._headers, sse_event(answer)
+            headers, body = SSE_HEADERS, sse_event(answer)
         else:
-            headers, body = JSON_HEADERS + self._headers, jsonrpc.encode(answer)
+            headers, body = JSON_HEADERS, jsonrpc.encode(answer)
         headers = [*headers, (b"content-length", str(len(body)).encode())]
         await self._send({"type": "http.response.start", "status": 200, "headers": headers})
         await self._send({"type": "http.response.body", "body": body, "more_body": False})

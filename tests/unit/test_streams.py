@@ -28,7 +28,7 @@ class Sent:
 
 async def test_an_answer_alone_is_one_json_response() -> None:
     sent = Sent()
-    await PostReply(sent, can_stream=True, sse_only=False, headers=[]).finish(ANSWER)
+    await PostReply(sent, can_stream=True, sse_only=False).finish(ANSWER)
     assert len(sent.messages) == 2
     assert sent.headers()[b"content-type"] == b"application/json"
     assert json.loads(sent.body()) == ANSWER
@@ -36,7 +36,7 @@ async def test_an_answer_alone_is_one_json_response() -> None:
 
 async def test_a_message_before_the_answer_switches_to_sse() -> None:
     sent = Sent()
-    reply = PostReply(sent, can_stream=True, sse_only=False, headers=[])
+    reply = PostReply(sent, can_stream=True, sse_only=False)
     assert reply.push(PROGRESS)
     await reply.finish(ANSWER)
     assert sent.headers()[b"content-type"] == b"text/event-stream"
@@ -47,7 +47,7 @@ async def test_a_message_before_the_answer_switches_to_sse() -> None:
 
 async def test_a_json_only_client_gets_its_answer_and_nothing_else() -> None:
     sent = Sent()
-    reply = PostReply(sent, can_stream=False, sse_only=False, headers=[])
+    reply = PostReply(sent, can_stream=False, sse_only=False)
     assert not reply.push(PROGRESS)
     await reply.finish(ANSWER)
     assert reply.dropped == 1
@@ -56,7 +56,7 @@ async def test_a_json_only_client_gets_its_answer_and_nothing_else() -> None:
 
 async def test_an_sse_only_client_gets_even_a_lone_answer_as_an_event() -> None:
     sent = Sent()
-    await PostReply(sent, can_stream=True, sse_only=True, headers=[]).finish(ANSWER)
+    await PostReply(sent, can_stream=True, sse_only=True).finish(ANSWER)
     assert sent.headers()[b"content-type"] == b"text/event-stream"
     assert sent.body() == b"event: message\ndata: " + json.dumps(ANSWER, separators=(",", ":")).encode() + b"\n\n"
 
