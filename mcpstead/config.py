@@ -257,6 +257,9 @@ class LimitsConfig(_Model):
     relay_wait_seconds: float = Field(600, gt=0, le=86400)
     """The longest a server-to-client request relayed to a client may wait for its answer (it never waits
     past its call's own timeout either)."""
+    json_depth: int = Field(64, ge=8, le=500)
+    """How many arrays and objects deep a client's message may nest; deeper gets 400 with -32700. The
+    default leaves room for deeply structured tool arguments while keeping every walk over them cheap."""
     upstream_message_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024)
     """The largest message an upstream may send (an HTTP answer, an SSE event, a stdio line); a bigger one is
     refused as it arrives, so memory stays bounded (the call gets -32000 saying so)."""

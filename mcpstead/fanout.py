@@ -116,7 +116,7 @@ class SessionFanout:
             )
         deadline = asyncio.get_running_loop().time() + self._timeout_of(upstream)
         return await relay_to_session(
-            owner, message, deadline, owner.notify, {}, "the client has no GET stream open to receive it"
+            owner, message, deadline, owner.notify, {}, lambda: "the client has no GET stream open to receive it"
         )
 
     def _report_once(self, upstream: str, method: str, why: str) -> None:

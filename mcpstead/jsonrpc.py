@@ -33,38 +33,71 @@ class ParseError(ValueError):
     """A body that is not one JSON text the gateway can pass on (the client gets 400 with -32700)."""
 
 
+class TooDeepError(ParseError):
+    """A body nested deeper than the configured limit (counted as a limit hit, unlike other parse errors)."""
+
+
 def _no_constants(name: str) -> Any:
     raise ParseError(f"{name} is not JSON")
 
 
 _DECODER = json.JSONDecoder(parse_constant=_no_constants)
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 """A surrogate escape: fine as half of a pair, not alone (it could not be encoded to send upstream)."""
 
 
-def parse(body: bytes) -> Any:
-    """Strict JSON: UTF-8 without a BOM, no NaN or Infinity, no lone surrogates, nesting the parser can
-    handle. Raises ParseError saying what is wrong."""
-    if body.startswith(b"\xef\xbb\xbf"):
+def parse(body: bytes | str, max_depth: int | None = None) -> Any:
+    """Strict JSON: UTF-8 without a BOM, no NaN or Infinity, no lone surrogates, nested at most `max_depth`
+    arrays and objects deep (or what the parser can handle). Raises ParseError saying what is wrong.
+
+    Upstream answers go through here too: what an upstream sends must be something a client can be sent."""
+    if isinstance(body, str):
+        text = body
+    else:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if text.startswith("\ufeff"):
         raise ParseError("a UTF-8 byte order mark is not allowed")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"the body is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
         message = _DECODER.decode(text)
     except RecursionError:
+        if max_depth is not None:
+            raise TooDeepError(f"JSON nested too deeply; the limit is {max_depth} (limits.json_depth)") from None
         raise ParseError("JSON nested too deeply") from None
     except ValueError as exc:
         raise ParseError(str(exc)) from None
-    if _SURROGATE_ESCAPE.search(body):
+    if _SURROGATE_ESCAPE.search(text):
         try:
             json.dumps(message, ensure_ascii=False).encode()
         except UnicodeEncodeError:
             raise ParseError("a lone UTF-16 surrogate (\\ud800-\\udfff) is not a character") from None
         except RecursionError:
             raise ParseError("JSON nested too deeply") from None
+    if max_depth is not None and text.count("[") + text.count("{") > max_depth:
+        depth = nesting_depth(message)
+        if depth > max_depth:
+            raise TooDeepError(f"JSON nested {depth} deep; the limit is {max_depth} (limits.json_depth)")
     return message
+
+
+def nesting_depth(value: Any) -> int:
+    """How many arrays and objects deep `value` goes, walked without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def encode(message: Any) -> bytes:

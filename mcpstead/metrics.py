@@ -7,6 +7,7 @@ supervisor's UpstreamStats (mcpstead/stats.py), so the series of a removed upstr
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import resource
@@ -136,6 +137,11 @@ class GatewayMetrics:
         yield GaugeMetricFamily("mcpstead_start_time_seconds", "Unix timestamp for process start.", self.start_time)
         yield GaugeMetricFamily("mcpstead_uptime_seconds", "Process uptime in seconds.", self._wall() - self.start_time)
         yield from _process_stats()
+        try:
+            tasks = len(asyncio.all_tasks())
+        except RuntimeError:  # rendered outside the event loop (a test): there is no count to give
+            return
+        yield GaugeMetricFamily("mcpstead_event_loop_tasks", "asyncio tasks alive in the gateway's loop.", tasks)
 
     def _gateway_families(self, sessions_active: int) -> Iterator[Metric]:
         yield GaugeMetricFamily("mcpstead_downstream_sessions_active", "Active downstream sessions.", sessions_active)

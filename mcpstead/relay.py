@@ -48,7 +48,12 @@ class ReplyChannel(Protocol):
     """Where messages for one downstream request go before its answer."""
 
     def push(self, message: dict[str, Any]) -> bool:
-        """Queue a message ahead of the answer; False when the client cannot receive one (JSON only)."""
+        """Queue a message ahead of the answer; False when it cannot go (see `refusal`)."""
+        ...
+
+    @property
+    def refusal(self) -> str:
+        """Why `push` says no: the client takes only JSON, or the answer has already gone."""
         ...
 
 
@@ -156,7 +161,7 @@ class InFlightCall:
         now = asyncio.get_running_loop().time()
         remaining = self.deadline - now
         deadline = min(self.deadline - min(RELAY_MARGIN[0] * remaining, RELAY_MARGIN[1]), now + self.relay_wait)
-        return await relay_to_session(session, message, deadline, channel.push, self.relayed)
+        return await relay_to_session(session, message, deadline, channel.push, self.relayed, lambda: channel.refusal)
 
     def upstream_cancelled(self, upstream_id: Any, params: dict[str, Any]) -> bool:
         """The upstream gave up one of its own requests: tell the client, under the id it knows."""
@@ -176,7 +181,7 @@ async def relay_to_session(
     deadline: float,
     push: Callable[[dict[str, Any]], bool],
     relayed: dict[Any, str],
-    unreachable: str = "the client accepts only JSON answers",
+    unreachable: Callable[[], str],
 ) -> dict[str, Any] | None:
     """Send a server-to-client request to a client with `push`, and wait (until `deadline`) for its answer."""
     upstream_id, method = message["id"], message["method"]
@@ -192,7 +197,7 @@ async def relay_to_session(
     relayed[upstream_id] = downstream_id
     try:
         if not push({**message, "id": downstream_id}):
-            return refusal(upstream_id, f"mcpstead cannot relay '{method}': {unreachable}")
+            return refusal(upstream_id, f"mcpstead cannot relay '{method}': {unreachable()}")
         try:
             async with asyncio.timeout_at(deadline):
                 reply = await answer

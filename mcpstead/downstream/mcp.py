@@ -212,12 +212,15 @@ class McpEndpoint:
             body = await read_body(request, gateway.config.mcp.max_body_bytes)
         except BodyTooLarge:
             limit = gateway.config.mcp.max_body_bytes
+            gateway.metrics.limit_hit("max_body")
             return http_error(413, jsonrpc.INVALID_REQUEST, f"Payload Too Large: the limit is {limit} bytes")
         except ClientDisconnect:
             return Response(status_code=400)
         try:
-            message = jsonrpc.parse(body)
+            message = jsonrpc.parse(body, gateway.config.limits.json_depth)
         except ValueError as exc:
+            if isinstance(exc, jsonrpc.TooDeepError):
+                gateway.metrics.limit_hit("json_depth")
             gateway.metrics.request("invalid", False)
             return http_error(400, jsonrpc.PARSE_ERROR, f"Parse error: {exc}")
 

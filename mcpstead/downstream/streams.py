@@ -47,10 +47,18 @@ class PostReply:
         """The client accepts SSE but not JSON: even a lone answer goes as an SSE event."""
         self._queue: asyncio.Queue[dict[str, Any] | None] | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._answered = False
         self.dropped = 0
 
+    @property
+    def refusal(self) -> str:
+        if self._answered:
+            return "the call it came with has already been answered"
+        return "the client accepts only JSON answers"
+
     def push(self, message: dict[str, Any]) -> bool:
-        if not self.can_stream:
+        """A message after the answer (a relayed request handled late) has no response left to ride on."""
+        if not self.can_stream or self._answered:
             self.dropped += 1
             return False
         if self._queue is None:
@@ -67,6 +75,7 @@ class PostReply:
 
     async def finish(self, answer: dict[str, Any] | None) -> None:
         """Send the answer (None: the client has gone, just end what was started)."""
+        self._answered = True
         if self._queue is not None and self._writer is not None:
             if answer is not None:
                 self._queue.put_nowait(answer)
@@ -86,6 +95,7 @@ class PostReply:
 
     async def abandon(self) -> None:
         """The client went away: stop the writer without waiting on a dead connection."""
+        self._answered = True
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, OSError, RuntimeError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -306,13 +305,15 @@ class StreamableHttpConnection:
                 f"upstream '{self._name}' answered with content type '{shown}', expected JSON or SSE",
             )
         try:
-            answer = json.loads(body)
+            answer = jsonrpc.parse(body)
         except ValueError:
             raise UpstreamError(self._name, f"upstream '{self._name}' response body is not valid JSON") from None
         if not isinstance(answer, dict):
             raise UpstreamError(self._name, f"upstream '{self._name}' answered with a JSON {type(answer).__name__}")
         if answer.get("id") != expect_id:
             raise UpstreamError(self._name, f"upstream '{self._name}' answered with the wrong id")
+        if not jsonrpc.is_response(answer):
+            raise UpstreamError(self._name, f"upstream '{self._name}' answered with neither a result nor an error")
         return answer
 
     async def _read_bounded(self, response: aiohttp.ClientResponse) -> bytes:

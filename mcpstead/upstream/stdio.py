@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -148,7 +147,7 @@ class StdioConnection(OutOfBandLink):
     def _handle_line(self, line: bytes) -> None:
         self._count_bytes("received", len(line))
         try:
-            message = json.loads(line)
+            message = jsonrpc.parse(line)
         except ValueError:
             # Not JSON-RPC: a misbehaving server printing to stdout. Keep it where a human can see it.
             self._remember_stderr(f"[stdout, not JSON-RPC] {line.decode(errors='replace').rstrip()}")

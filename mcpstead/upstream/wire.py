@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import errno
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from mcpstead import __version__
 from mcpstead.config import DEFAULT_ACCEPT, ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError
-from mcpstead.jsonrpc import SESSION_NOT_FOUND
+from mcpstead.jsonrpc import SESSION_NOT_FOUND, parse
 from mcpstead.upstream.base import DEFAULT_MESSAGE_BYTES
 
 ERROR_BODY_CHARS = 512
@@ -37,7 +36,8 @@ async def sse_events(
     chunks: AsyncIterator[bytes], max_event_bytes: int = DEFAULT_MESSAGE_BYTES
 ) -> AsyncIterator[tuple[str, str]]:
     """(event type, data) for each complete event in an SSE byte stream, per the WHATWG rules we need:
-    `:` comments ignored, one optional space after the colon, data lines joined with newlines.
+    `:` comments ignored, one optional space after the colon, data lines joined with newlines, and lines
+    ended by CRLF, LF or a lone CR (a CRLF split between chunks is one line end).
 
     Linear in the stream's size (each byte is looked at once, an unfinished line kept in one growing
     buffer), and bounded: an event whose lines add up to more than `max_event_bytes`, in one endless line or
@@ -47,7 +47,15 @@ async def sse_events(
     kind = ""
     data: list[str] = []
     size = 0
+    after_cr = False
     async for chunk in chunks:
+        if not chunk:
+            continue
+        if after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        after_cr = chunk.endswith(b"\r")
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         start = 0
         end = chunk.find(b"\n")
         while end != -1:
@@ -58,7 +66,7 @@ async def sse_events(
                 raw = chunk[start:end]
             start = end + 1
             end = chunk.find(b"\n", start)
-            line = raw.rstrip(b"\r").decode(errors="replace")
+            line = raw.decode(errors="replace")
             if not line:
                 if data:
                     yield kind or "message", "\n".join(data)
@@ -95,7 +103,7 @@ def sse_message(upstream: str, kind: str, data: str, normalize: bool) -> dict[st
     if kind != "message" and not normalize:
         return None
     try:
-        message = json.loads(data)
+        message = parse(data)
     except ValueError:
         if kind != "message":
             return None

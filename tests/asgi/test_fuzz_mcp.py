@@ -167,7 +167,7 @@ def check_answer(response: httpx.Response) -> None:
         assert body["jsonrpc"] == "2.0" and body["id"] is None and isinstance(body["error"]["code"], int)
         return
     if content_type.startswith("text/event-stream"):
-        messages = [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")]
+        messages = [json.loads(line[6:]) for line in response.text.split("\n") if line.startswith("data: ")]
     else:
         loaded = response.json()
         messages = loaded if isinstance(loaded, list) else [loaded]

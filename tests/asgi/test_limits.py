@@ -101,9 +101,43 @@ async def test_a_relayed_request_waits_no_longer_than_relay_wait_seconds(start: 
 
 
 class Collect:
+    refusal = "the client accepts only JSON answers"
+
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
     def push(self, message: dict[str, Any]) -> bool:
         self.sent.append(message)
         return True
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: Any = "leaf"
+    for _ in range(depth - 1):
+        value = {"k": value}
+    return {"jsonrpc": "2.0", "id": 7, "method": "ping", "params": {"meta": value}}
+
+
+async def test_json_depth(start: Any) -> None:
+    async with start("limits: {json_depth: 10}\n") as h:
+        session = await h.initialize()
+        response = await h.post(nested(9), session=session)  # the message is one more level: 10 in all
+        assert response.status_code == 200 and response.json()["result"] == {}
+        response = await h.post(nested(10), session=session)
+        message = h.http_error(response, 400, -32700)
+        assert "JSON nested 11 deep; the limit is 10 (limits.json_depth)" in message
+        response = await h.post(b"[" * 5000 + b"]" * 5000, session=session)  # past what the parser could walk
+        assert "(limits.json_depth)" in h.http_error(response, 400, -32700)
+        assert await limit_hits(h, "json_depth") == 'mcpstead_limit_hits_total{limit="json_depth"} 2.0'
+        assert (await h.rpc(session, "ping"))["result"] == {}
+
+
+async def test_request_body_size_counts_as_a_limit_hit(start: Any) -> None:
+    async with start("mcp: {max_body_bytes: 1024}\n") as h:
+        session = await h.initialize()
+        response = await h.post(
+            {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": "y" * 2000}}, session=session
+        )
+        h.http_error(response, 413, -32600)
+        assert await limit_hits(h, "max_body") == 'mcpstead_limit_hits_total{limit="max_body"} 1.0'
+        assert (await h.rpc(session, "ping"))["result"] == {}

@@ -13,6 +13,8 @@ from tests.fakes import RecordingHooks
 
 
 class Channel:
+    refusal = "the client accepts only JSON answers"
+
     def __init__(self, can_stream: bool = True) -> None:
         self.can_stream = can_stream
         self.sent: list[dict[str, Any]] = []

@@ -68,6 +68,8 @@ async def test_the_clients_cancel_reason_is_kept_for_the_upstream() -> None:
 
 
 class Channel:
+    refusal = "the client accepts only JSON answers"
+
     def __init__(self) -> None:
         self.pushed: list[dict[str, Any]] = []
 

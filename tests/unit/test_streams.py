@@ -54,6 +54,22 @@ async def test_a_json_only_client_gets_its_answer_and_nothing_else() -> None:
     assert json.loads(sent.body()) == ANSWER
 
 
+async def test_nothing_rides_on_a_reply_after_its_answer() -> None:
+    """A relayed request handled after the call was answered (its task ran late) must not start a second
+    response on the same request: push refuses, saying why."""
+    for first in (None, PROGRESS):
+        sent = Sent()
+        reply = PostReply(sent, can_stream=True, sse_only=False)
+        assert reply.refusal == "the client accepts only JSON answers"
+        if first is not None:
+            reply.push(first)
+        await reply.finish(ANSWER)
+        written = len(sent.messages)
+        assert not reply.push(PROGRESS)
+        assert reply.refusal == "the call it came with has already been answered"
+        assert len(sent.messages) == written
+
+
 async def test_an_sse_only_client_gets_even_a_lone_answer_as_an_event() -> None:
     sent = Sent()
     await PostReply(sent, can_stream=True, sse_only=True).finish(ANSWER)

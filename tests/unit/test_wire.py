@@ -65,6 +65,16 @@ async def test_a_stream_split_at_every_byte_gives_the_same_events() -> None:
     assert await events(*(stream[i : i + 1] for i in range(len(stream)))) == whole
 
 
+async def test_a_lone_cr_ends_a_line_and_a_split_crlf_is_one_line_end() -> None:
+    stream = b"event: message\rdata: one\r\rdata: two\r\n\r\ndata: three\n\r\n"
+    whole = await events(stream)
+    assert whole == [("message", "one"), ("message", "two"), ("message", "three")]
+    for cut in range(1, len(stream)):
+        assert await events(stream[:cut], stream[cut:]) == whole
+    assert await events(*(stream[i : i + 1] for i in range(len(stream)))) == whole
+    assert await events(b"data: a\r", b"", b"\ndata: b\n\n") == [("message", "a\nb")]
+
+
 @pytest.mark.parametrize(
     ("kind", "data", "normalize", "expected"),
     [
