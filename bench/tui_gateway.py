@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from mcpstead.config import load_config
+from mcpstead.config_load import load_config
 from mcpstead.logs import LogRing, setup_logging
 from mcpstead.runner import run
 from tui.frontend import TuiFrontend

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from mcpstead import __version__
-from mcpstead.config import CONFIG_ENV, GatewayConfig, load_config, resolve_config_path
+from mcpstead.config import GatewayConfig
+from mcpstead.config_load import CONFIG_ENV, load_config, resolve_config_path
 from mcpstead.errors import ConfigError, StartupError
 from mcpstead.logs import LogRing, setup_logging
 

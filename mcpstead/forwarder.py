@@ -126,6 +126,7 @@ class Forwarder:
             loop.time() + supervisor.config.timeout_seconds,
             task=task,
             relay_wait=self._limits().relay_wait_seconds,
+            limit_hit=self._metrics.limit_hit,
         )
         in_flight = session.in_flight if session is not None and message_id is not None else None
         if in_flight is not None:

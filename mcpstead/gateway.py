@@ -17,8 +17,9 @@ from mcpstead.aio import BackgroundTasks, cancel_and_wait
 from mcpstead.calls import CallLog
 from mcpstead.catalog import Catalog, UpstreamLists, build_catalog
 from mcpstead.clock import Clock, SystemClock
-from mcpstead.config import GatewayConfig, load_config
+from mcpstead.config import GatewayConfig
 from mcpstead.config_diff import diff_configs, effective_config
+from mcpstead.config_load import load_config
 from mcpstead.errors import ConfigError, RpcError, UnknownUpstreamError
 from mcpstead.fanout import SessionFanout, TaskBook
 from mcpstead.forwarder import Forwarder

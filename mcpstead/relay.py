@@ -16,6 +16,7 @@ ones still waiting, so the upstream always gets an answer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
@@ -121,6 +122,8 @@ class InFlightCall:
     """The request is task-augmented (`params.task`): its answer names a task the gateway does not know yet."""
     relay_wait: float = 600.0
     """The longest a request relayed to the client may wait (limits.relay_wait_seconds)."""
+    limit_hit: Callable[[str], None] | None = None
+    """Counts a limit that cut something short (mcpstead_limit_hits_total)."""
     relayed: dict[Any, str] = field(default_factory=dict)
     """Upstream id of each server-to-client request being relayed -> the id the client sees."""
 
@@ -160,8 +163,14 @@ class InFlightCall:
             return refusal(upstream_id, f"mcpstead cannot relay '{method}': this call has no client stream to carry it")
         now = asyncio.get_running_loop().time()
         remaining = self.deadline - now
-        deadline = min(self.deadline - min(RELAY_MARGIN[0] * remaining, RELAY_MARGIN[1]), now + self.relay_wait)
-        return await relay_to_session(session, message, deadline, channel.push, self.relayed, lambda: channel.refusal)
+        call_bound = self.deadline - min(RELAY_MARGIN[0] * remaining, RELAY_MARGIN[1])
+        on_timeout = None
+        if now + self.relay_wait < call_bound and self.limit_hit is not None:
+            on_timeout = functools.partial(self.limit_hit, "relay_wait")  # the limit, not the call, ends the wait
+        deadline = min(call_bound, now + self.relay_wait)
+        return await relay_to_session(
+            session, message, deadline, channel.push, self.relayed, lambda: channel.refusal, on_timeout
+        )
 
     def upstream_cancelled(self, upstream_id: Any, params: dict[str, Any]) -> bool:
         """The upstream gave up one of its own requests: tell the client, under the id it knows."""
@@ -182,6 +191,7 @@ async def relay_to_session(
     push: Callable[[dict[str, Any]], bool],
     relayed: dict[Any, str],
     unreachable: Callable[[], str],
+    on_timeout: Callable[[], None] | None = None,
 ) -> dict[str, Any] | None:
     """Send a server-to-client request to a client with `push`, and wait (until `deadline`) for its answer."""
     upstream_id, method = message["id"], message["method"]
@@ -202,6 +212,8 @@ async def relay_to_session(
             async with asyncio.timeout_at(deadline):
                 reply = await answer
         except TimeoutError:
+            if on_timeout is not None:
+                on_timeout()
             cancel = {"requestId": downstream_id, "reason": "the client did not answer in time"}
             push({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel})
             return refusal(upstream_id, f"the client did not answer '{method}' in time", jsonrpc.INTERNAL_ERROR)

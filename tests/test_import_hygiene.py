@@ -11,7 +11,7 @@ import pytest
 SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
-    from mcpstead.config import parse_config
+    from mcpstead.config_load import parse_config
     from mcpstead.runner import bind, serve
 
     async def main():

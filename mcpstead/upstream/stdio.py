@@ -169,6 +169,8 @@ class StdioConnection(OutOfBandLink):
                 self._remember_stderr(line.decode(errors="replace").rstrip())
 
     def _remember_stderr(self, line: str) -> None:
+        if len(self._stderr) == self._stderr.maxlen:
+            self._limit.hit("stderr_lines")  # the oldest line leaves the ring
         self._stderr.append(line)
         self._on_stderr()
 

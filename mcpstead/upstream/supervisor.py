@@ -18,12 +18,12 @@ from typing import Any
 from mcpstead.aio import cancel_and_wait
 from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
-from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
-from mcpstead.jsonrpc import METHOD_NOT_FOUND
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.relay import InboundHooks, InFlightCall, UpstreamInbound
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.stats import UpstreamStats, measured
+from mcpstead.upstream.backoff import backoff_delay
 from mcpstead.upstream.base import (
     DEFAULT_LIMIT,
     Connection,
@@ -31,6 +31,7 @@ from mcpstead.upstream.base import (
     UpstreamIdentity,
     initialize,
 )
+from mcpstead.upstream.health import HealthWatch
 from mcpstead.upstream.lists import fetch_lists
 from mcpstead.upstream.pool import ClientSessionPool
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
@@ -40,15 +41,6 @@ log = logging.getLogger("mcpstead.upstream")
 stderr_log = logging.getLogger("mcpstead.upstream.stderr")
 RETRY_ON_CALL_SECONDS = 1.0
 """A call to an upstream in backoff brings its next connect attempt forward, at most this often."""
-JITTER = 0.2
-"""Backoff delays are shortened by up to 20% at random, so upstreams that fell together don't retry together."""
-
-
-def backoff_delay(failures: int, base_ms: int, max_ms: int, rng: Callable[[], float] = random.random) -> float:
-    """Seconds to wait after the n-th consecutive failure: base * 2^(n-1), capped at max, with jitter."""
-    exponent = min(max(failures, 1) - 1, 30)
-    delay_ms = min(base_ms * (2**exponent), max_ms)
-    return float(delay_ms * (1 - JITTER * rng()) / 1000)
 
 
 class UpstreamSupervisor:
@@ -95,7 +87,6 @@ class UpstreamSupervisor:
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._tools_view: tuple[ToolView, ...] = ()
-        self._ping_supported = True
         self.stats = UpstreamStats()
         self._connect_to = connect
         self._rng = rng
@@ -113,6 +104,7 @@ class UpstreamSupervisor:
         """The level last asked of the shared upstream session (mcpstead/sync.py keeps it)."""
         self.inbound = UpstreamInbound(self.name, hooks)
         self.pool = ClientSessionPool(self.name, hooks, self._open_for_client, config.max_sessions)
+        self._health = HealthWatch(self.name, clock, self.stats, lambda: self.config, self._refresh_lists, self._seen)
         self._hooks = ConnectionHooks(
             inbound=self.inbound,
             count_bytes=self.stats.count_bytes,
@@ -281,7 +273,8 @@ class UpstreamSupervisor:
                 self.stats.reconnect_attempts["success"] += 1
             failures = 0
             self._announce_ready()
-            error = await self._stay_healthy()
+            assert self._connection is not None
+            error = await self._health.watch(self._connection, self._check_now, self._restart)
             if error is None:  # a manual reconnect
                 await self._drop_connection()
                 continue
@@ -344,6 +337,10 @@ class UpstreamSupervisor:
             self._on_lists_changed()
         self._on_change()
 
+    def _seen(self) -> None:
+        self.last_seen = self._clock.wall()
+        self._on_change()
+
     def _announce_ready(self) -> None:
         self.last_error = None
         self.next_retry_at = None
@@ -353,56 +350,6 @@ class UpstreamSupervisor:
         counts = ", ".join(f"{len(items)} {kind}" for kind, items in self.lists.items() if kind != "tools" and items)
         log.info("upstream %s ready with %d tools%s", self.name, len(self.raw_tools), f", {counts}" if counts else "")
         self._on_ready(self)
-
-    async def _stay_healthy(self) -> str | None:
-        """Ping every health-check interval and re-list tools every ttl until something fails.
-
-        Returns the failure, or None when a reconnect was asked for. A child exit or a dropped SSE stream
-        ends the wait at once; so does a call's transport failure or a tools/list_changed notification.
-        """
-        connection = self._connection
-        assert connection is not None
-        next_refresh = self._clock.monotonic() + self.config.tools.ttl_seconds
-        while True:
-            self._check_now.clear()
-            wait = min(self.config.health_check_seconds, max(0.0, next_refresh - self._clock.monotonic()))
-            closed = asyncio.ensure_future(connection.closed.wait())
-            check = asyncio.ensure_future(self._check_now.wait())
-            try:
-                await asyncio.wait({closed, check}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                closed.cancel()
-                check.cancel()
-            if self._restart.is_set():
-                return None
-            if connection.closed.is_set():
-                return f"upstream '{self.name}' {connection.close_reason or 'closed'}"
-            try:
-                if self._check_now.is_set() or self._clock.monotonic() >= next_refresh:
-                    await self._refresh_lists(connection)
-                    next_refresh = self._clock.monotonic() + self.config.tools.ttl_seconds
-                else:
-                    await self._ping(connection)
-            except UpstreamError as exc:
-                self.stats.health_checks["failure"] += 1
-                return str(exc)
-            self.stats.health_checks["success"] += 1
-
-    async def _ping(self, connection: Connection) -> None:
-        """`ping`, or `tools/list` for servers that don't implement ping (the fallback is remembered)."""
-        if self._ping_supported:
-            try:
-                await connection.request("ping", None, self.config.timeout_seconds)
-            except UpstreamRpcError as exc:
-                if exc.error.get("code") != METHOD_NOT_FOUND:
-                    raise
-                log.info("upstream %s does not answer ping; health checks use tools/list", self.name)
-                self._ping_supported = False
-            else:
-                self.last_seen = self._clock.wall()
-                self._on_change()
-                return
-        await self._refresh_lists(connection)
 
     async def _after_failure(self, error: str, failures: int) -> None:
         connection = self._connection

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcpstead.config import parse_config
+from mcpstead.config_load import parse_config
 from mcpstead.downstream.app import create_app
 from mcpstead.gateway import Gateway
 from mcpstead.upstream.transports import Connect, connect_transport

@@ -94,10 +94,18 @@ async def test_a_relayed_request_waits_no_longer_than_relay_wait_seconds(start: 
         channel = Collect()
         loop = asyncio.get_running_loop()
         started = loop.time()
-        call = InFlightCall("fake", session, channel, started + 60, relay_wait=0.2)
+        call = InFlightCall(
+            "fake", session, channel, started + 60, relay_wait=0.2, limit_hit=h.gateway.metrics.limit_hit
+        )
         answer = await call.relay_request({"jsonrpc": "2.0", "id": 1, "method": "sampling/createMessage"})
         assert loop.time() - started < 5  # the 60 s call deadline did not apply
         assert answer is not None and "in time" in answer["error"]["message"]
+        assert await limit_hits(h, "relay_wait") == 'mcpstead_limit_hits_total{limit="relay_wait"} 1.0'
+        short = InFlightCall("fake", session, channel, loop.time() + 0.3, limit_hit=h.gateway.metrics.limit_hit)
+        await short.relay_request({"jsonrpc": "2.0", "id": 2, "method": "sampling/createMessage"})
+        assert (
+            await limit_hits(h, "relay_wait") == 'mcpstead_limit_hits_total{limit="relay_wait"} 1.0'
+        )  # the call's own deadline
 
 
 class Collect:

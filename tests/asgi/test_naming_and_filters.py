@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from mcpstead.config import ServerConfig, parse_config
+from mcpstead.config import ServerConfig
+from mcpstead.config_load import parse_config
 from mcpstead.state import TransportKind
 from mcpstead.upstream.transports import ConnectionHooks
 from tests.asgi.conftest import WAIT, Harness

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from mcpstead.config import parse_config
+from mcpstead.config_load import parse_config
 from mcpstead.runner import bind, serve
 
 

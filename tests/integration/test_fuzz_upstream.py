@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcpstead.config import parse_config
+from mcpstead.config_load import parse_config
 from mcpstead.downstream.app import create_app
 from mcpstead.gateway import Gateway
 from tests.asgi.conftest import ACCEPT_BOTH, BASE_URL, initialize_request

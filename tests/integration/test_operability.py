@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from mcpstead.config import load_config
+from mcpstead.config_load import load_config
 from mcpstead.runner import bind, serve
 from tests.integration.gateway_harness import RunningGateway
 from tests.integration.lines import LineReader

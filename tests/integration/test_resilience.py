@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mcpstead.config import parse_config
+from mcpstead.config_load import parse_config
 from mcpstead.errors import StartupError
 from mcpstead.runner import bind, serve
 from tests.integration.gateway_harness import run_gateway

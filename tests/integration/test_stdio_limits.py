@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpstead.config import parse_config
+from mcpstead.config_load import parse_config
 from mcpstead.relay import UpstreamInbound
 from mcpstead.upstream import stdio
 from mcpstead.upstream.base import MessageLimit
@@ -37,6 +37,31 @@ async def test_a_line_over_the_limit_closes_the_link_and_ends_the_child() -> Non
     finally:
         await connection.close()
     assert connection.exit_code is not None  # the child was ended and reaped, not left sleeping
+
+
+CHATTY = "import sys, time\nfor i in range(5): print(f'line {i}', file=sys.stderr, flush=True)\ntime.sleep(60)"
+
+
+async def test_the_stderr_ring_keeps_its_last_lines_and_counts_each_one_it_lets_go() -> None:
+    hits: list[str] = []
+    config = parse_config(
+        f"servers:\n  - name: chatty\n    command: {sys.executable}\n    args: ['-c', {CHATTY!r}]\n", "t.yaml", {}
+    ).servers[0]
+    ring: deque[str] = deque(maxlen=3)
+    written = asyncio.Event()
+    connection = stdio.StdioConnection(
+        config, UpstreamInbound("chatty", RecordingHooks()), ring, written.set, limit=MessageLimit(1024, hits.append)
+    )
+    await connection.open()
+    try:
+        async with asyncio.timeout(10):
+            while "line 4" not in ring:
+                written.clear()
+                await written.wait()
+        assert list(ring) == ["line 2", "line 3", "line 4"]
+        assert hits == ["stderr_lines", "stderr_lines"]  # lines 0 and 1 left the ring (limits.stderr_lines)
+    finally:
+        await connection.close()
 
 
 def test_command_mcpstead_runs_the_installed_package_whatever_the_working_directory(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mcpstead.config import parse_config
+from mcpstead.config_load import parse_config
 from mcpstead.runner import bind, serve
 from tests.integration.gateway_harness import McpSession, RunningGateway, run_gateway
 from tests.integration.misbehaving import build_misbehaving_app

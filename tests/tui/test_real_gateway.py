@@ -6,7 +6,7 @@ import asyncio
 
 from textual.widgets import Input
 
-from mcpstead.config import parse_config
+from mcpstead.config_load import parse_config
 from mcpstead.gateway import Gateway
 from tests.tui.helpers import cell, dashboard, wait_for_screen, wait_until
 from tui.app import DashboardApp

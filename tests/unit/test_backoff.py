@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from mcpstead.upstream.supervisor import JITTER, backoff_delay
+from mcpstead.upstream.backoff import JITTER, backoff_delay
 
 
 def no_jitter() -> float:

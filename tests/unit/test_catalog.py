@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mcpstead.catalog import UpstreamLists, build_catalog
-from mcpstead.config import ServerConfig, parse_config
+from mcpstead.config import ServerConfig
+from mcpstead.config_load import parse_config
 
 
 def server(name: str, extra: str = "") -> ServerConfig:

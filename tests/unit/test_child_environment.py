@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mcpstead.config import ServerConfig, parse_config
+from mcpstead.config import ServerConfig
+from mcpstead.config_load import parse_config
 from mcpstead.upstream.stdio import child_environment
 
 GATEWAY_ENV = {

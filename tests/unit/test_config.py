@@ -7,16 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpstead.config import (
-    BEARER_TOKEN_ENV,
-    CONFIG_ENV,
-    GatewayConfig,
-    McpConfig,
-    ServerConfig,
-    load_config,
-    parse_config,
-    resolve_config_path,
-)
+from mcpstead.config import BEARER_TOKEN_ENV, GatewayConfig, McpConfig, ServerConfig
+from mcpstead.config_load import CONFIG_ENV, load_config, parse_config, resolve_config_path
 from mcpstead.errors import ConfigError
 from mcpstead.secrets import Secret
 

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from mcpstead.config import GatewayConfig, parse_config
+from mcpstead.config import GatewayConfig
 from mcpstead.config_diff import RESTART_FIELDS, diff_configs, effective_config
+from mcpstead.config_load import parse_config
 
 HTTP = "url: http://127.0.0.1:9/mcp"
 STDIO = "command: demo"

@@ -10,7 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcpstead.config import GatewayConfig, ServerConfig, parse_config
+from mcpstead.config import GatewayConfig, ServerConfig
+from mcpstead.config_load import parse_config
 from mcpstead.errors import ConfigError
 
 EXAMPLES = int(os.environ.get("MCPSTEAD_FUZZ_EXAMPLES", "200"))

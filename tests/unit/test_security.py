@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mcpstead.config import BEARER_TOKEN_ENV, GatewayConfig, parse_config
+from mcpstead.config import BEARER_TOKEN_ENV, GatewayConfig
+from mcpstead.config_load import parse_config
 from mcpstead.downstream.auth import auth_failure
 from mcpstead.downstream.security import RequestGuard, is_loopback_host
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from mcpstead.config import ServerConfig, parse_config
+from mcpstead.config import ServerConfig
+from mcpstead.config_load import parse_config
 from mcpstead.errors import UpstreamError
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 from tests.fakes import FakeClock, FakeUpstream, RecordingHooks, rpc_error, tool, transport_error
