@@ -18,7 +18,7 @@ from typing import Any
 
 from mcpstead import jsonrpc
 from mcpstead.relay import refusal, relay_to_session
-from mcpstead.sessions import DownstreamSession, SessionStore, level_admits
+from mcpstead.sessions import DownstreamSession, SessionStore
 
 log = logging.getLogger("mcpstead.fanout")
 MAX_TASKS = 10_000
@@ -86,7 +86,7 @@ class SessionFanout:
         served = [owner] if owner is not None else list(self._sessions)
         if method == "notifications/message":
             for session in served:
-                if level_admits(session.log_level, params.get("level")):
+                if session.admits_log(params.get("level")):
                     session.notify(message)
             return
         if method == "notifications/tasks/status":

@@ -9,7 +9,9 @@ upstream itself is -32000 with `data.upstream`, and a request the client cancell
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mcpstead import jsonrpc
@@ -20,7 +22,8 @@ from mcpstead.config import LimitsConfig
 from mcpstead.errors import RpcError, UpstreamError, UpstreamRpcError
 from mcpstead.fanout import TaskBook
 from mcpstead.metrics import GatewayMetrics
-from mcpstead.protocol import split_qualified
+from mcpstead.mrtr import InputBridge, StateSeal, next_outcome
+from mcpstead.protocol import split_qualified, without_envelope
 from mcpstead.relay import REQUEST_CANCELLED, InFlightCall, ReplyChannel
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import CallSource
@@ -28,6 +31,28 @@ from mcpstead.upstream.base import MAX_LIST_PAGES
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 
 DASHBOARD_CLIENT = "dashboard"
+
+
+@dataclass(eq=False, slots=True)
+class Parked:
+    """A modern client's call, its upstream request running in `work`, between input_required rounds."""
+
+    work: asyncio.Task[Any]
+    call: InFlightCall
+    bridge: InputBridge
+    """The call's questions for the client (the same object as `call.bridge`)."""
+    expires: float
+    """Wall clock: the upstream call's own timeout; a requestState expires with it."""
+
+
+def _capability_object(name: str) -> dict[str, Any]:
+    """`elicitation.url` -> {"elicitation": {"url": {}}}: the shape -32021's data.requiredCapabilities has."""
+    found: dict[str, Any] = {}
+    node = found
+    for part in name.split("."):
+        node[part] = {}
+        node = node[part]
+    return found
 
 
 def as_rpc_error(exc: UpstreamError, upstream: str) -> RpcError:
@@ -58,6 +83,10 @@ class Forwarder:
         self._clock = clock
         self._on_change = on_change
         self._limits = limits
+        self._parked: dict[str, Parked] = {}
+        """Modern calls waiting for the client's answers (their upstream calls still open), by id."""
+        self._parked_ids = itertools.count(1)
+        self._seal = StateSeal()
         self._calls_in_flight = 0
 
     def _check_in_flight(self, session: DownstreamSession | None) -> None:
@@ -116,6 +145,8 @@ class Forwarder:
         channel: ReplyChannel | None,
     ) -> Any:
         """One request as an InFlightCall: cancellable by the client, relaying what rides on it."""
+        if session is not None and session.era == "modern":
+            return await self._send_modern(supervisor, method, params, session, channel)
         self._check_in_flight(session)
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
@@ -146,6 +177,102 @@ class Forwarder:
         if isinstance(result, dict) and "task" in result:
             self._tasks.record(result, supervisor.name, session)
         return result
+
+    # -- 2026-07-28 clients ------------------------------------------------------------------------------
+
+    async def _send_modern(
+        self,
+        supervisor: UpstreamSupervisor,
+        method: str,
+        params: dict[str, Any],
+        session: DownstreamSession,
+        channel: ReplyChannel | None,
+    ) -> Any:
+        """A modern request: over the upstream's shared session, without its envelope, in a task of its own,
+        so that questions the upstream asks on the way end this request with `input_required` while the
+        upstream call waits for the client's retry (mrtr.py)."""
+        if "requestState" in params:
+            parked = self._resume(method, params, channel)
+        else:
+            parked = self._start_modern(supervisor, method, params, session, channel)
+        try:
+            ended = await next_outcome(parked.work, parked.bridge)
+        except asyncio.CancelledError:  # the client closed its stream: on this wire, that is the cancellation
+            parked.work.cancel()
+            raise
+        bridge = parked.bridge
+        if bridge.missing is not None:
+            parked.work.cancel()
+            raise RpcError(
+                jsonrpc.MISSING_CLIENT_CAPABILITY,
+                f"upstream '{supervisor.name}' needs the client capability '{bridge.missing}', which the request's "
+                "clientCapabilities do not declare",
+                {"requiredCapabilities": _capability_object(bridge.missing)},
+            )
+        if ended:
+            return parked.work.result()
+        return self._park(parked, method, params)
+
+    def _start_modern(
+        self,
+        supervisor: UpstreamSupervisor,
+        method: str,
+        params: dict[str, Any],
+        session: DownstreamSession,
+        channel: ReplyChannel | None,
+    ) -> Parked:
+        self._check_in_flight(None)
+        loop = asyncio.get_running_loop()
+        timeout = supervisor.config.timeout_seconds
+        bridge = InputBridge()
+        call = InFlightCall(
+            supervisor.name,
+            session,
+            channel,
+            loop.time() + timeout,
+            relay_wait=self._limits().relay_wait_seconds,
+            limit_hit=self._metrics.limit_hit,
+            bridge=bridge,
+        )
+        work = asyncio.create_task(supervisor.request(method, without_envelope(params), call=call), name="mcp-modern")
+        call.task = work
+        self._calls_in_flight += 1
+
+        def ended(task: asyncio.Task[Any]) -> None:
+            self._calls_in_flight -= 1
+            if not task.cancelled():
+                task.exception()  # a parked call nobody came back for must not log "never retrieved"
+
+        work.add_done_callback(ended)
+        return Parked(work, call, bridge, self._clock.wall() + timeout)
+
+    def _resume(self, method: str, params: dict[str, Any], channel: ReplyChannel | None) -> Parked:
+        """A retry: its answers go to the questions its parked call's upstream asked."""
+        parked_id = self._seal.open(params.get("requestState"), method, params, self._clock.wall())
+        parked = self._parked.pop(parked_id, None)
+        if parked is None:
+            raise RpcError(
+                jsonrpc.INVALID_PARAMS,
+                "requestState names a call that is no longer waiting (it was answered, or timed out); "
+                "send the request again without it",
+            )
+        responses = params.get("inputResponses")
+        parked.call.channel = channel
+        parked.bridge.answer(responses if isinstance(responses, dict) else {})
+        return parked
+
+    def _park(self, parked: Parked, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        now = self._clock.wall()
+        for stale in [key for key, old in self._parked.items() if old.expires < now]:
+            self._parked.pop(stale).work.cancel()
+        parked_id = str(next(self._parked_ids))
+        self._parked[parked_id] = parked
+        parked.call.channel = None  # until the retry brings a stream to carry what the upstream sends
+        return {
+            "resultType": "input_required",
+            "inputRequests": parked.bridge.open_questions(),
+            "requestState": self._seal.seal(parked_id, method, params, parked.expires),
+        }
 
     # -- tools/call ------------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from mcpstead.config_load import load_config
 from mcpstead.errors import ConfigError, RpcError, UnknownUpstreamError
 from mcpstead.fanout import SessionFanout, TaskBook
 from mcpstead.forwarder import Forwarder
+from mcpstead.headers import header_annotations
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.sessions import DownstreamSession, SessionStore
@@ -40,6 +41,12 @@ LIST_CHANGED = {
     "resources": ("resources", "templates"),
 }
 """The list_changed notification of each kind, and the catalog lists it covers."""
+
+
+INSTRUCTIONS = (
+    "mcpstead is a gateway: tools and prompts from several MCP servers appear here as '<server>__<name>' "
+    "(unless a server is configured with prefix: false); resources keep their URIs."
+)
 
 
 class Gateway:
@@ -63,6 +70,8 @@ class Gateway:
         self.sessions = SessionStore()
         self.calls = CallLog()
         self.catalog = Catalog()
+        self._header_tools: dict[str, Any] = {}
+        """Tools with arguments mirrored into Mcp-Param-* headers, with their input schemas."""
         self.tasks = TaskBook()
         self.started_at = self.clock.wall()
         self.started_monotonic = self.clock.monotonic()
@@ -169,6 +178,11 @@ class Gateway:
             if (s := self.supervisors.get(server.name)) is not None
         ]
         self.catalog = build_catalog(upstreams)
+        self._header_tools = {
+            str(tool.get("name")): tool.get("inputSchema")
+            for tool in self.catalog.tools
+            if header_annotations(tool.get("inputSchema"))
+        }
         for problem in self.catalog.problems:
             if problem not in before.problems:
                 log.warning("%s", problem)
@@ -180,6 +194,24 @@ class Gateway:
                 for session in self.sessions:
                     session.notify(message)
         self.bump()
+
+    def tool_input_schema(self, name: Any) -> Any:
+        """The input schema of a tool whose arguments ride in `Mcp-Param-*` headers (None for the others,
+        whose headers there is nothing to check against)."""
+        return self._header_tools.get(name) if isinstance(name, str) else None
+
+    def cache_hint(self, kind: str | None) -> tuple[int, str]:
+        """(ttlMs, cacheScope) for a modern list result: until the soonest scheduled refresh of an upstream's
+        lists, 0 while any upstream is not ready (its items may appear any moment); always private, since
+        no upstream said its lists are the same for everyone."""
+        now = self.clock.wall()
+        remaining: list[float] = []
+        for supervisor in self.supervisors.values():
+            refreshed = supervisor.stats.tools_last_refresh
+            if supervisor.status != "ready" or not refreshed:
+                return 0, "private"
+            remaining.append(max(0.0, supervisor.config.tools.ttl_seconds - (now - refreshed)))
+        return int(min(remaining, default=0.0) * 1000), "private"
 
     def _upstream_list_changed(self, upstream: str, kind: str) -> None:
         """An upstream said one of its lists changed: fetch them again now."""
@@ -202,6 +234,11 @@ class Gateway:
 
     def upstream_capabilities(self) -> list[dict[str, Any]]:
         return [s.capabilities for s in self.supervisors.values() if s.status == "ready"]
+
+    def instructions(self) -> str:
+        """The gateway's own note on names, then each ready upstream's instructions under its name."""
+        parts = [INSTRUCTIONS, *(f"## {name}\n{text}" for name, text in self.upstream_instructions())]
+        return "\n\n".join(parts)
 
     def upstream_instructions(self) -> list[tuple[str, str]]:
         """Each ready upstream's instructions, under its name, in config order."""

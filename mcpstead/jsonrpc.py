@@ -14,6 +14,12 @@ INTERNAL_ERROR = -32603
 UPSTREAM_ERROR = -32000
 """The reference gateway's code for every upstream failure (disconnected, HTTP error, timeout)."""
 SESSION_NOT_FOUND = -32001
+HEADER_MISMATCH = -32020
+"""2026-07-28: a routing header disagrees with the body (or is missing, or given twice)."""
+MISSING_CLIENT_CAPABILITY = -32021
+"""2026-07-28: the request needs a client capability its envelope does not declare."""
+UNSUPPORTED_VERSION = -32022
+"""2026-07-28: the envelope's protocol version is not served; data names the supported ones."""
 
 JsonId = str | int | None
 

@@ -72,6 +72,7 @@ class GatewayMetrics:
         self.config_reloads = {"success": 0, "error": 0}
         self.last_reload: float | None = None
         self.limits_hit: dict[str, int] = {}
+        self.era_requests = {"legacy": 0, "modern": 0}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Families(self._process_families))
         self.registry.register(_Families(lambda: _upstream_families(supervisors(), wall())))
@@ -117,6 +118,10 @@ class GatewayMetrics:
     def limit_hit(self, limit: str) -> None:
         """A configured limit refused something (limits: in the config)."""
         self.limits_hit[limit] = self.limits_hit.get(limit, 0) + 1
+
+    def era_request(self, era: str) -> None:
+        """A POST to /mcp, counted by the protocol era it spoke."""
+        self.era_requests[era] += 1
 
     def forget_upstream(self, server: str) -> None:
         """Drop the tool-call series of a removed upstream."""
@@ -181,6 +186,12 @@ class GatewayMetrics:
             "Requests or connections refused by a configured limit.",
             ["limit"],
             [((k,), v) for k, v in self.limits_hit.items()],
+        )
+        yield _counter(
+            "mcpstead_mcp_era_requests",
+            "POSTs to /mcp by protocol era (legacy: initialize and sessions; modern: 2026-07-28).",
+            ["era"],
+            [((k,), v) for k, v in self.era_requests.items()],
         )
         yield _counter(
             "mcpstead_mcp_requests",

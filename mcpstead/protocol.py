@@ -1,8 +1,10 @@
-"""MCP protocol facts the gateway relies on: versions, negotiation and qualified tool names."""
+"""MCP protocol facts the gateway relies on: versions and eras, negotiation and qualified tool names."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import Any, Literal
 
 SUPPORTED_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
 """Legacy-era versions served downstream, newest first."""
@@ -11,6 +13,65 @@ DEFAULT_HEADERLESS_VERSION = "2025-03-26"
 """What the spec says to assume when a request carries no MCP-Protocol-Version header."""
 BATCH_VERSION = "2025-03-26"
 """The only version whose POST bodies may be JSON-RPC batches."""
+MODERN_VERSIONS = ("2026-07-28",)
+"""Versions of the modern era: no handshake, no session, every request carries its envelope in `_meta`."""
+
+PROTOCOL_VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
+CLIENT_CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities"
+CLIENT_INFO_KEY = "io.modelcontextprotocol/clientInfo"
+LOG_LEVEL_KEY = "io.modelcontextprotocol/logLevel"
+SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
+SUBSCRIPTION_ID_KEY = "io.modelcontextprotocol/subscriptionId"
+ENVELOPE_KEYS = frozenset({PROTOCOL_VERSION_KEY, CLIENT_CAPABILITIES_KEY, CLIENT_INFO_KEY, LOG_LEVEL_KEY})
+"""The `_meta` keys of a modern request's envelope (the gateway writes its own for each upstream)."""
+MODERN_METHODS = frozenset(
+    {
+        "server/discover",
+        "subscriptions/listen",
+        "tools/list",
+        "tools/call",
+        "prompts/list",
+        "prompts/get",
+        "resources/list",
+        "resources/templates/list",
+        "resources/read",
+        "completion/complete",
+    }
+)
+"""Requests that exist in 2026-07-28; any other (initialize, ping, logging/setLevel, resources/subscribe,
+tasks/*) is answered 404 with -32601 on the modern wire."""
+
+Era = Literal["legacy", "modern"]
+
+
+def classify_era(header_version: str | None, has_session: bool, message: Any) -> Era:
+    """Which era a POST speaks (brief §2). A version header decides when it names a version of either era.
+    An unknown one is modern (whose path answers -32022 naming what is served) unless the request carries a
+    session, which only the legacy handshake hands out. With no header and no session, the envelope's
+    version key in `_meta` means modern (legacy clients send `_meta` too, so only that key counts)."""
+    if header_version is not None:
+        version = header_version.strip()
+        if version in SUPPORTED_VERSIONS:
+            return "legacy"
+        return "modern" if version in MODERN_VERSIONS or not has_session else "legacy"
+    if has_session or not isinstance(message, dict):
+        return "legacy"
+    params = message.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return "modern" if isinstance(meta, dict) and PROTOCOL_VERSION_KEY in meta else "legacy"
+
+
+def without_envelope(params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` with the modern envelope keys taken out of `_meta` (a legacy upstream must not see them)."""
+    meta = params.get("_meta")
+    if not isinstance(meta, dict) or not ENVELOPE_KEYS & meta.keys():
+        return dict(params)
+    kept = {key: value for key, value in meta.items() if key not in ENVELOPE_KEYS}
+    stripped = {key: value for key, value in params.items() if key != "_meta"}
+    if kept:
+        stripped["_meta"] = kept
+    return stripped
+
 
 SEPARATOR = "__"
 MAX_QUALIFIED_NAME = 64

@@ -25,7 +25,8 @@ from typing import Any, Protocol
 
 from mcpstead import jsonrpc
 from mcpstead.aio import BackgroundTasks
-from mcpstead.sessions import DownstreamSession, level_admits
+from mcpstead.mrtr import InputBridge
+from mcpstead.sessions import DownstreamSession
 
 log = logging.getLogger("mcpstead.relay")
 
@@ -124,6 +125,8 @@ class InFlightCall:
     """The longest a request relayed to the client may wait (limits.relay_wait_seconds)."""
     limit_hit: Callable[[str], None] | None = None
     """Counts a limit that cut something short (mcpstead_limit_hits_total)."""
+    bridge: InputBridge | None = None
+    """A 2026-07-28 client's call: what the upstream asks of the client becomes input_required (mrtr.py)."""
     relayed: dict[Any, str] = field(default_factory=dict)
     """Upstream id of each server-to-client request being relayed -> the id the client sees."""
 
@@ -144,13 +147,13 @@ class InFlightCall:
             if self.progress_token is None or not isinstance(params, dict):
                 return
             message = {**message, "params": {**params, "progressToken": self.progress_token}}
-        elif (
-            method == "notifications/message"
-            and session is not None
-            and isinstance(params, dict)
-            and not level_admits(session.log_level, params.get("level"))
-        ):
-            return
+        elif method == "notifications/message":
+            if session is not None and not session.admits_log(
+                params.get("level") if isinstance(params, dict) else None
+            ):
+                return
+        elif session is not None and session.era == "modern":
+            return  # on the modern wire only progress and log messages ride a request's stream
         if self.channel is None or not self.channel.push(message):
             log.debug("upstream %s: %s for a client that cannot receive it; dropped", self.upstream, method)
 
@@ -159,6 +162,8 @@ class InFlightCall:
         upstream (the client's, or an error), or None when the upstream cancelled the request itself."""
         upstream_id, method = message["id"], message["method"]
         session, channel = self.session, self.channel
+        if self.bridge is not None and session is not None:
+            return await self._ask_modern_client(self.bridge, session, message)
         if session is None or channel is None:
             return refusal(upstream_id, f"mcpstead cannot relay '{method}': this call has no client stream to carry it")
         now = asyncio.get_running_loop().time()
@@ -171,6 +176,29 @@ class InFlightCall:
         return await relay_to_session(
             session, message, deadline, channel.push, self.relayed, lambda: channel.refusal, on_timeout
         )
+
+    async def _ask_modern_client(
+        self, bridge: InputBridge, session: DownstreamSession, message: dict[str, Any]
+    ) -> dict[str, Any]:
+        upstream_id, method, params = message["id"], message["method"], message.get("params")
+        if method == "ping":
+            return jsonrpc.result_response(upstream_id, {})  # the gateway answers for a client it cannot ask
+        if method not in CLIENT_CAPABILITY:
+            return refusal(upstream_id, f"mcpstead cannot ask a 2026-07-28 client '{method}'")
+        missing = missing_capability(session.capabilities, method, params)
+        if missing is not None:
+            bridge.refuse(missing)
+            return refusal(
+                upstream_id, f"the client did not declare the '{missing}' capability, so '{method}' is refused"
+            )
+        deadline = min(self.deadline, asyncio.get_running_loop().time() + self.relay_wait)
+        try:
+            response = await bridge.ask(method, params, deadline)
+        except TimeoutError:
+            return refusal(upstream_id, f"the client did not answer '{method}' in time", jsonrpc.INTERNAL_ERROR)
+        if not isinstance(response, dict):
+            return refusal(upstream_id, f"the client's answer to '{method}' is not an object", jsonrpc.INTERNAL_ERROR)
+        return jsonrpc.result_response(upstream_id, response)
 
     def upstream_cancelled(self, upstream_id: Any, params: dict[str, Any]) -> bool:
         """The upstream gave up one of its own requests: tell the client, under the id it knows."""

@@ -7,7 +7,7 @@ import itertools
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from mcpstead.state import SessionView
 
@@ -62,9 +62,18 @@ class DownstreamSession:
     """Where the client connected from (for limits.sessions_per_client)."""
     elicitations: set[str] = field(default_factory=set)
     """elicitationId of every URL-mode elicitation relayed to this client (for notifications/elicitation/complete)."""
+    era: Literal["legacy", "modern"] = "legacy"
+    """"modern": the client of one 2026-07-28 request, never stored (the request is its whole life)."""
     closed: bool = False
     _awaiting: dict[str, asyncio.Future[dict[str, Any] | None]] = field(default_factory=dict)
     _server_request_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def admits_log(self, level: Any) -> bool:
+        """Whether a log message at `level` reaches this client. A modern request gets none unless its
+        envelope asked for a level; a legacy session that never asked gets all, as it would directly."""
+        if self.log_level is None and self.era == "modern":
+            return False
+        return level_admits(self.log_level, level)
 
     def open_stream(self) -> asyncio.Queue[dict[str, Any] | None] | None:
         """A new outbox for a GET stream, or None when one is already open (one stream per session)."""

@@ -32,6 +32,7 @@ def health_document(gateway: Gateway) -> dict[str, Any]:
         "sessions_idle": sum(1 for s in gateway.sessions if idle_since - s.last_activity > IDLE_SESSION_SECONDS),
         "session_idle_ttl_seconds": gateway.config.mcp.session.idle_ttl_seconds,
         "problems": list(gateway.catalog.problems),
+        "requests_by_era": dict(gateway.metrics.era_requests),
         "last_reload": None
         if reload is None
         else {"at": reload.at, "ok": reload.ok, "errors": list(reload.errors), "ignored": list(reload.ignored)},

@@ -7,7 +7,6 @@ JSON-RPC shape (400/-32600), session (400 missing / 404 unknown), protocol versi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -15,22 +14,18 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
 
 from mcpstead import __version__, jsonrpc
 from mcpstead.context import RequestContext
-from mcpstead.downstream.streams import PostReply, run_cancellable, sse_event
+from mcpstead.downstream.modern import ModernEndpoint
+from mcpstead.downstream.reply import RequestReply
+from mcpstead.downstream.streams import sse_event
 from mcpstead.gateway import Gateway
-from mcpstead.protocol import BATCH_VERSION, SUPPORTED_VERSIONS, negotiate_version
+from mcpstead.protocol import BATCH_VERSION, SUPPORTED_VERSIONS, classify_era, negotiate_version
 from mcpstead.router import dispatch, server_capabilities
 from mcpstead.sessions import DownstreamSession
 
 log = logging.getLogger("mcpstead.downstream")
-INSTRUCTIONS = (
-    "mcpstead is a gateway: tools and prompts from several MCP servers appear here as '<server>__<name>' "
-    "(unless a server is configured with prefix: false); resources keep their URIs."
-)
-
 SESSION_HEADER = "mcp-session-id"
 VERSION_HEADER = "mcp-protocol-version"
 SSE_HEADERS = {"cache-control": "no-cache, no-transform", "x-accel-buffering": "no"}
@@ -62,52 +57,6 @@ async def _stream_events(
 
 class BodyTooLarge(Exception):
     pass
-
-
-class RequestReply:
-    """The ASGI response to one POSTed request: dispatched here, so that what the upstream sends before its
-    answer can switch the response to SSE, and a client that hangs up cancels the call."""
-
-    __slots__ = ("can_stream", "ctx", "sse_only")
-
-    def __init__(self, ctx: RequestContext, sse_only: bool, can_stream: bool) -> None:
-        self.ctx = ctx
-        self.sse_only = sse_only
-        self.can_stream = can_stream
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ctx = self.ctx
-        channel = PostReply(send, can_stream=self.can_stream, sse_only=self.sse_only)
-        ctx.channel = channel
-        try:
-            answer, gone = await run_cancellable(scope, receive, lambda: dispatch(ctx))
-        except asyncio.CancelledError:
-            # The HTTP server is stopping and stopped waiting for this request: answer it with a JSON-RPC
-            # error rather than letting the server write a bare 500, and end quietly.
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            answer = jsonrpc.error_response(
-                ctx.message_id, jsonrpc.UPSTREAM_ERROR, "the gateway is shutting down; this request was not finished"
-            )
-            with contextlib.suppress(OSError, RuntimeError):
-                await channel.finish(answer)
-            return
-        except Exception:
-            log.exception("unexpected error handling %s", ctx.method)
-            answer, gone = (
-                jsonrpc.error_response(
-                    ctx.message_id, jsonrpc.INTERNAL_ERROR, "Internal error (see the gateway's log)"
-                ),
-                False,
-            )
-        if gone:
-            log.debug(
-                "client of session %s hung up during %s", ctx.session.session_id[:8] if ctx.session else "-", ctx.method
-            )
-            await channel.abandon()
-            return
-        await channel.finish(answer)
 
 
 def http_error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -156,14 +105,12 @@ def reply_framing(accept: str | None) -> tuple[str | None, bool]:
 
 def initialize_result(gateway: Gateway, protocol_version: str) -> dict[str, Any]:
     """The union of what the connected upstreams offer, and their instructions under their names."""
-    result: dict[str, Any] = {
+    return {
         "protocolVersion": protocol_version,
         "capabilities": server_capabilities(gateway.upstream_capabilities()),
         "serverInfo": {"name": "mcpstead", "version": __version__},
+        "instructions": gateway.instructions(),
     }
-    parts = [INSTRUCTIONS, *(f"## {name}\n{text}" for name, text in gateway.upstream_instructions())]
-    result["instructions"] = "\n\n".join(parts)
-    return result
 
 
 def accepts_event_stream(accept: str | None) -> bool:
@@ -194,6 +141,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 class McpEndpoint:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
+        self.modern = ModernEndpoint(gateway)
 
     async def post(self, request: Request) -> Response | RequestReply:
         gateway = self.gateway
@@ -224,6 +172,10 @@ class McpEndpoint:
             gateway.metrics.request("invalid", False)
             return http_error(400, jsonrpc.PARSE_ERROR, f"Parse error: {exc}")
 
+        era = classify_era(request.headers.get(VERSION_HEADER), SESSION_HEADER in request.headers, message)
+        gateway.metrics.era_request(era)
+        if era == "modern":
+            return await self.modern.post(request, message, framing == "sse", can_stream, received_at)
         if isinstance(message, list):
             return await self._batch(request, message, framing)
         problem = jsonrpc.validation_error(message)

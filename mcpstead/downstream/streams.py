@@ -39,8 +39,10 @@ def sse_event(message: Any) -> bytes:
 class PostReply:
     """The reply channel of one POSTed request: JSON if nothing comes before the answer, SSE otherwise."""
 
-    def __init__(self, send: Send, *, can_stream: bool, sse_only: bool) -> None:
+    def __init__(self, send: Send, *, can_stream: bool, sse_only: bool, requests_allowed: bool = True) -> None:
         self._send = send
+        self._requests_allowed = requests_allowed
+        """False on the modern wire, where a server sends its client no request (MRTR replaces them)."""
         self.can_stream = can_stream
         """The client listed text/event-stream in Accept."""
         self._sse_only = sse_only
@@ -54,11 +56,13 @@ class PostReply:
     def refusal(self) -> str:
         if self._answered:
             return "the call it came with has already been answered"
+        if not self._requests_allowed:
+            return "the client speaks 2026-07-28, where a server sends its client no requests"
         return "the client accepts only JSON answers"
 
     def push(self, message: dict[str, Any]) -> bool:
         """A message after the answer (a relayed request handled late) has no response left to ride on."""
-        if not self.can_stream or self._answered:
+        if not self.can_stream or self._answered or (not self._requests_allowed and "id" in message):
             self.dropped += 1
             return False
         if self._queue is None:
@@ -73,8 +77,9 @@ class PostReply:
             await self._send({"type": "http.response.body", "body": sse_event(message), "more_body": True})
         await self._send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def finish(self, answer: dict[str, Any] | None) -> None:
-        """Send the answer (None: the client has gone, just end what was started)."""
+    async def finish(self, answer: dict[str, Any] | None, status: int = 200) -> None:
+        """Send the answer (None: the client has gone, just end what was started). `status` applies when the
+        answer goes alone, as JSON; on a stream already started it is an event like any other."""
         self._answered = True
         if self._queue is not None and self._writer is not None:
             if answer is not None:
@@ -90,7 +95,7 @@ class PostReply:
         else:
             headers, body = JSON_HEADERS, jsonrpc.encode(answer)
         headers = [*headers, (b"content-length", str(len(body)).encode())]
-        await self._send({"type": "http.response.start", "status": 200, "headers": headers})
+        await self._send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def abandon(self) -> None:

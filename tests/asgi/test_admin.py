@@ -18,9 +18,11 @@ async def test_health_with_no_servers(h: Any) -> None:
         "sessions_idle",
         "session_idle_ttl_seconds",
         "problems",
+        "requests_by_era",
         "last_reload",
     }
     assert body["status"] == "ok"
+    assert body["requests_by_era"] == {"legacy": 0, "modern": 0}
     assert body["servers"] == []
     assert isinstance(body["uptime_seconds"], float) and body["uptime_seconds"] >= 0
 
