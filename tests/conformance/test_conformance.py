@@ -107,6 +107,31 @@ servers:
     assert through.passing == direct.passing, through.report()
 
 
+MODERN_REQUIREMENTS = ("--requirements", "2026-07-28")
+
+
+async def test_suite_2026_through_gateway(tmp_path: Path) -> None:
+    """alpha.12 `--requirements 2026-07-28`: mcpstead serves the modern era itself (and bridges it to the
+    upstream's legacy session), so every scenario the dual-era upstream passes directly passes through it.
+
+    Not yet equal: the upstream lacks the 2026 diagnostic tools (MRTR, x-mcp-header, tasks), which also need
+    mcpstead to speak 2026-07-28 upstream; through the gateway `http-header-validation` passes besides."""
+    async with conformance_server(stderr_path=tmp_path / "server-stderr.log") as server:
+        direct = await run_suite(
+            server.url, "alpha", MODERN_REQUIREMENTS, out_dir=tmp_path / "d", timeout=SUITE_TIMEOUT
+        )
+        config = f"servers:\n  - name: conformance\n    url: {server.url}\n    prefix: false\n"
+        async with run_gateway(config) as gateway:
+            await gateway.wait_connected("conformance")
+            through = await run_suite(
+                gateway.url, "alpha", MODERN_REQUIREMENTS, out_dir=tmp_path / "g", timeout=SUITE_TIMEOUT
+            )
+    print(f"direct passing:  {sorted(direct.passing)}")
+    print(f"gateway passing: {sorted(through.passing)}")
+    assert len(direct.passing) >= 28, direct.report()
+    assert through.passing >= direct.passing, through.report()
+
+
 async def test_everything_server_helper_streamable_http() -> None:
     async with everything_server("streamableHttp") as url, Client(url, mode="legacy") as client:
         await _list_and_echo(client)
