@@ -191,9 +191,12 @@ class Forwarder:
         """A modern request: over the upstream's shared session, without its envelope, in a task of its own,
         so that questions the upstream asks on the way end this request with `input_required` while the
         upstream call waits for the client's retry (mrtr.py)."""
-        if "requestState" in params:
+        state = params.get("requestState")
+        if StateSeal.issued(state):
             parked = self._resume(method, params, channel)
-        else:
+        elif state is not None and supervisor.era != "modern":
+            raise RpcError(jsonrpc.INVALID_PARAMS, "requestState is not one mcpstead issued")
+        else:  # a first request, or the retry of one a 2026-07-28 upstream asked for input itself
             parked = self._start_modern(supervisor, method, params, session, channel)
         try:
             ended = await next_outcome(parked.work, parked.bridge)

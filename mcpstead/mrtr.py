@@ -113,24 +113,32 @@ def params_digest(method: str, params: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
+STATE_PREFIX = "mcpstead1."
+"""Marks a requestState mcpstead issued (a 2026-07-28 upstream's own states pass through untouched)."""
+
+
 class StateSeal:
-    """requestState tokens: `<payload>.<hmac>`, both base64url, the key random per process."""
+    """requestState tokens: `mcpstead1.<payload>.<hmac>`, both base64url, the key random per process."""
 
     def __init__(self, key: bytes | None = None) -> None:
         self._key = key or secrets.token_bytes(32)
+
+    @staticmethod
+    def issued(state: Any) -> bool:
+        return isinstance(state, str) and state.startswith(STATE_PREFIX)
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
     def seal(self, parked: str, method: str, params: Mapping[str, Any], expires: float) -> str:
         payload = json.dumps({"p": parked, "d": params_digest(method, params), "e": round(expires, 3)}).encode()
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return f"{STATE_PREFIX}{_b64(payload)}.{_b64(self._mac(payload))}"
 
     def open(self, state: Any, method: str, params: Mapping[str, Any], now: float | None = None) -> str:
         """The parked call a requestState names, or -32602 saying what is wrong with it."""
-        if not isinstance(state, str) or state.count(".") != 1:
+        if not self.issued(state) or state.count(".") != 2:
             raise RpcError(jsonrpc.INVALID_PARAMS, "requestState is not one mcpstead issued")
-        payload_text, mac_text = state.split(".")
+        payload_text, mac_text = state.removeprefix(STATE_PREFIX).split(".")
         try:
             payload, mac = _unb64(payload_text), _unb64(mac_text)
         except ValueError:

@@ -58,6 +58,8 @@ class UpstreamView:
     """How many of each the upstream lists (the tools are in `tools`)."""
     client_sessions: int = 0
     """Per-client upstream sessions open (`session: per_client`)."""
+    era: str | None = None
+    """The protocol era it speaks ("legacy": the 2025 handshake; "modern": 2026-07-28); None until known."""
 
     @property
     def connected(self) -> bool:

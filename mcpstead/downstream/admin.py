@@ -57,6 +57,7 @@ def _server(upstream: UpstreamView, gateway: Gateway, now: float) -> dict[str, A
         "reconnects": upstream.reconnects,
         "last_error": upstream.last_error,
         "transport": upstream.transport,
+        "era": upstream.era,
         "state": upstream.status,
         "command": upstream.target if upstream.transport == "stdio" else None,
         "next_retry_in_seconds": (

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mcpstead import __version__
 from mcpstead.errors import UpstreamError
-from mcpstead.protocol import LATEST_VERSION
+from mcpstead.protocol import LATEST_VERSION, MODERN_VERSIONS, SERVER_INFO_KEY
 
 if TYPE_CHECKING:
     from mcpstead.relay import InFlightCall
@@ -123,6 +123,26 @@ async def initialize(
     await connection.notify("notifications/initialized")
     connection.initialized()
     return identity
+
+
+async def discover(connection: Connection, upstream: str, timeout: float) -> UpstreamIdentity:
+    """The 2026-07-28 way to learn what an upstream is: `server/discover` (no handshake, no session)."""
+    result = await connection.request("server/discover", {}, timeout)
+    if not isinstance(result, dict):
+        raise UpstreamError(upstream, f"upstream '{upstream}' server/discover returned no result object")
+    versions = result.get("supportedVersions")
+    served = [v for v in MODERN_VERSIONS if isinstance(versions, list) and v in versions]
+    if not served:
+        raise UpstreamError(upstream, f"upstream '{upstream}' serves none of {', '.join(MODERN_VERSIONS)} ({versions})")
+    meta = _mapping(result.get("_meta"))
+    info = _mapping(meta.get(SERVER_INFO_KEY))
+    return UpstreamIdentity(
+        protocol_version=served[0],
+        server_name=str(info.get("name", "")),
+        server_version=str(info.get("version", "")),
+        capabilities=_mapping(result.get("capabilities")),
+        instructions=result["instructions"] if isinstance(result.get("instructions"), str) else None,
+    )
 
 
 LIST_METHODS = {

@@ -255,7 +255,11 @@ class StreamableHttpConnection:
         return headers
 
     async def _post(
-        self, message: dict[str, Any], expect_id: int | None, call: InFlightCall | None = None
+        self,
+        message: dict[str, Any],
+        expect_id: int | None,
+        call: InFlightCall | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any] | None:
         client = self._client
         if client is None:
@@ -263,7 +267,8 @@ class StreamableHttpConnection:
         content = jsonrpc.encode(message)
         self._count_bytes("sent", len(content))
         try:
-            async with client.post(self._url, data=content, headers=self._headers()) as response:
+            sent_headers = self._headers() if headers is None else headers
+            async with client.post(self._url, data=content, headers=sent_headers) as response:
                 session_id = response.headers.get("mcp-session-id")
                 if session_id and message.get("method") == "initialize":
                     self._session_id = session_id

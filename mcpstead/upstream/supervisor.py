@@ -19,6 +19,8 @@ from mcpstead.aio import cancel_and_wait
 from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
+from mcpstead.headers import header_annotations
+from mcpstead.protocol import MODERN_VERSIONS, Era
 from mcpstead.relay import InboundHooks, InFlightCall, UpstreamInbound
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
@@ -29,6 +31,7 @@ from mcpstead.upstream.base import (
     Connection,
     MessageLimit,
     UpstreamIdentity,
+    discover,
     initialize,
 )
 from mcpstead.upstream.health import HealthWatch
@@ -105,6 +108,9 @@ class UpstreamSupervisor:
         self.inbound = UpstreamInbound(self.name, hooks)
         self.pool = ClientSessionPool(self.name, hooks, self._open_for_client, config.max_sessions)
         self._health = HealthWatch(self.name, clock, self.stats, lambda: self.config, self._refresh_lists, self._seen)
+        self.era: Era | None = "legacy" if config.url is None else None
+        """The protocol era the upstream speaks; None for HTTP until a connect finds out."""
+        self._header_schemas: dict[str, Any] = {}
         self._hooks = ConnectionHooks(
             inbound=self.inbound,
             count_bytes=self.stats.count_bytes,
@@ -112,6 +118,7 @@ class UpstreamSupervisor:
             stderr=self.stderr,
             stderr_written=self._stderr_written,
             limit=limit,
+            tool_schema=self._tool_schema,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -139,11 +146,14 @@ class UpstreamSupervisor:
 
     @property
     def shared(self) -> bool:
-        return self.config.session == "shared"
+        """One upstream session for every client; always so in 2026-07-28, which has no sessions (each request
+        carries its client's capabilities instead)."""
+        return self.config.session == "shared" or self.era == "modern"
 
     @property
     def offers_logging(self) -> bool:
-        return isinstance(self.capabilities.get("logging"), dict)
+        """logging/setLevel is there to ask (a 2026-07-28 upstream takes the level per request instead)."""
+        return self.era != "modern" and isinstance(self.capabilities.get("logging"), dict)
 
     @property
     def task_augmented_calls(self) -> bool:
@@ -283,33 +293,53 @@ class UpstreamSupervisor:
 
     async def _connect(self) -> None:
         await self._drop_connection()
+        transport = self.transport or self.config.transport
         if not self._detects or self.transport is not None:
-            await self._connect_with(self.transport or self.config.transport)
+            if transport == "streamable-http":
+                await self._connect_streamable()
+            else:
+                await self._connect_with(transport, "legacy")
             return
         # protocol: auto. Streamable HTTP first; a 400/404/405 means "try the legacy HTTP+SSE transport"
         # (the spec's backwards-compatibility rule). What worked is remembered until a connect fails.
         try:
-            await self._connect_with("streamable-http")
+            await self._connect_streamable()
         except UpstreamError as exc:
             if exc.status not in (400, 404, 405):
                 raise
             log.info("upstream %s: Streamable HTTP refused (HTTP %s); trying HTTP+SSE", self.name, exc.status)
             await self._drop_connection()
-            await self._connect_with("sse")
+            await self._connect_with("sse", "legacy")
 
-    async def _connect_with(self, transport: TransportKind) -> None:
-        connection = self._connect_to(self.config, transport, self._hooks)
+    async def _connect_streamable(self) -> None:
+        """`protocol_version: 2026-07-28` speaks that era; `auto` and `2025-11-25` the 2025 handshake (which
+        every dual-era server also speaks, with push-style requests and subscriptions a gateway needs)."""
+        era: Era = "modern" if self.config.protocol_version in MODERN_VERSIONS else "legacy"
+        await self._connect_with("streamable-http", era)
+
+    async def _connect_with(self, transport: TransportKind, era: Era) -> None:
+        """Connect and learn what the upstream is: server/discover in 2026-07-28, else the handshake."""
+        hooks = replace(self._hooks, era=era) if era == "modern" else self._hooks
+        connection = self._connect_to(self.config, transport, hooks)
         self._connection = connection
         try:
             await connection.open()
             with measured(self.stats.initialize, self.stats.initialize_duration, self._clock.monotonic):
-                self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
+                if era == "modern":
+                    self.identity = await discover(connection, self.name, self.config.timeout_seconds)
+                else:
+                    self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
+            self.era = era
             await self._refresh_lists(connection)
         except UpstreamError:
             if self._detects:
                 self.transport = None
             raise
         self.transport = transport
+
+    def _tool_schema(self, name: str) -> Any:
+        """The input schema of one of the upstream's tools (2026-07-28 calls mirror annotated arguments)."""
+        return self._header_schemas.get(name)
 
     def _stderr_written(self) -> None:
         if self._log_stderr and self.stderr:
@@ -334,6 +364,11 @@ class UpstreamSupervisor:
         self.last_seen = self.stats.tools_last_refresh = self._clock.wall()
         if lists != self.lists:
             self.lists = lists
+            self._header_schemas = {
+                str(tool.get("name")): tool.get("inputSchema")
+                for tool in lists.get("tools", ())
+                if header_annotations(tool.get("inputSchema"))
+            }
             self._on_lists_changed()
         self._on_change()
 
@@ -432,4 +467,5 @@ class UpstreamSupervisor:
             resources=len(self.lists.get("resources", ())),
             resource_templates=len(self.lists.get("resourceTemplates", ())),
             client_sessions=len(self.pool),
+            era=self.era,
         )

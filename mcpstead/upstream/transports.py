@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mcpstead.config import ServerConfig
+from mcpstead.protocol import Era
 from mcpstead.relay import UpstreamInbound
 from mcpstead.state import TransportKind
 from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, Connection, MessageLimit
 from mcpstead.upstream.http import StreamableHttpConnection
+from mcpstead.upstream.modern import ModernHttpConnection
 from mcpstead.upstream.stdio import StdioConnection
 
 
@@ -29,6 +32,10 @@ class ConnectionHooks:
     """... and told after each line."""
     limit: MessageLimit = DEFAULT_LIMIT
     """The largest message the upstream may send."""
+    era: Era = "legacy"
+    """Streamable HTTP: the protocol era to speak (the supervisor detects it, or the config pins it)."""
+    tool_schema: Callable[[str], Any] = lambda name: None
+    """2026-07-28: a tool's input schema, for the Mcp-Param-* headers of its calls."""
 
 
 Connect = Callable[[ServerConfig, TransportKind, ConnectionHooks], Connection]
@@ -45,4 +52,6 @@ def connect_transport(config: ServerConfig, transport: TransportKind, hooks: Con
         from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
 
         return SseConnection(config, hooks.inbound, hooks.count_bytes, hooks.limit)
+    if hooks.era == "modern":
+        return ModernHttpConnection(config, hooks.inbound, hooks.count_bytes, hooks.limit, hooks.tool_schema)
     return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes, hooks.limit)

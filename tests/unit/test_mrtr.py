@@ -23,12 +23,13 @@ def test_a_sealed_state_opens_for_the_same_request_only() -> None:
         seal.open(state, "tools/call", {**retry, "arguments": {"a": 2}}, now=999.0)
     with pytest.raises(RpcError, match="another request"):
         seal.open(state, "prompts/get", retry, now=999.0)
-    payload, mac = state.split(".")
+    assert StateSeal.issued(state) and not StateSeal.issued("someone-elses-state")
+    prefix, payload, mac = state.split(".")
     with pytest.raises(RpcError, match="altered"):
-        seal.open(f"{payload[:-2]}AA.{mac}", "tools/call", retry, now=999.0)
+        seal.open(f"{prefix}.{payload[:-2]}AA.{mac}", "tools/call", retry, now=999.0)
     with pytest.raises(RpcError, match="altered"):
         StateSeal(b"j" * 32).open(state, "tools/call", retry, now=999.0)  # another process's key
-    for junk in (None, 5, "", "no-dot", "a.b.c", "%%%.%%%"):
+    for junk in (None, 5, "", "no-dot", "a.b.c", "mcpstead1.%%%.%%%", "mcpstead1.a.b.c"):
         with pytest.raises(RpcError) as raised:
             seal.open(junk, "tools/call", retry, now=999.0)
         assert raised.value.code == -32602

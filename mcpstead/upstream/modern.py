@@ -1,0 +1,169 @@
+"""Streamable HTTP upstreams that speak 2026-07-28: no handshake, no session, an envelope on every request.
+
+The link is the legacy one's (`http.py`: the pooled aiohttp session, the bounded JSON and SSE readers), with
+what this era changes: each request carries `_meta` with the protocol version, the calling client's
+capabilities (the gateway's own requests declare none) and its log level, and the `MCP-Protocol-Version`,
+`Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers; an error comes with a 4xx status and a JSON-RPC body;
+there is no GET stream and nothing to DELETE, and closing a response stream is the cancellation.
+
+An `input_required` result goes back to a 2026-07-28 client as it is (its retry carries the upstream's own
+`requestState` through). For a 2025-era client it is bridged: each of the upstream's input requests is
+relayed to the client as the server-to-client request it stands for, on the call's stream, and the call is
+retried with the answers as `inputResponses` and the `requestState` echoed, round after round (bounded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from mcpstead import jsonrpc
+from mcpstead.config import ServerConfig
+from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
+from mcpstead.headers import encode_header_value, param_headers
+from mcpstead.protocol import (
+    CLIENT_CAPABILITIES_KEY,
+    CLIENT_INFO_KEY,
+    LOG_LEVEL_KEY,
+    MODERN_VERSIONS,
+    PROTOCOL_VERSION_KEY,
+)
+from mcpstead.relay import InFlightCall, UpstreamInbound
+from mcpstead.upstream.base import CLIENT_INFO, DEFAULT_LIMIT, ByteCounter, MessageLimit, request_message
+from mcpstead.upstream.http import StreamableHttpConnection
+from mcpstead.upstream.pending import unwrap
+from mcpstead.upstream.wire import ERROR_BODY_CHARS
+
+MODERN_VERSION = MODERN_VERSIONS[0]
+MAX_INPUT_ROUNDS = 16
+"""How many input_required rounds one call may take before it is given up (an upstream that never stops
+asking must not hold a client forever)."""
+NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+_bridged_ids = itertools.count(1)
+
+
+class ModernHttpConnection(StreamableHttpConnection):
+    def __init__(
+        self,
+        config: ServerConfig,
+        inbound: UpstreamInbound,
+        count_bytes: ByteCounter = lambda direction, size: None,
+        limit: MessageLimit = DEFAULT_LIMIT,
+        tool_schema: Callable[[str], Any] = lambda name: None,
+    ) -> None:
+        super().__init__(config, inbound, count_bytes=count_bytes, limit=limit)
+        self._tool_schema = tool_schema
+        """The input schema of one of the upstream's tools, for the Mcp-Param-* headers its calls carry."""
+
+    def initialized(self) -> None:
+        """Nothing follows discovery: this era has no GET stream."""
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        """This era defines no client notification over HTTP (a cancellation is a closed stream)."""
+
+    async def respond(self, message: dict[str, Any]) -> None:
+        """Never asked: a 2026-07-28 server sends its client no requests."""
+
+    async def request(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
+    ) -> Any:
+        asked = dict(params or {})
+        current = asked
+        for _round in range(MAX_INPUT_ROUNDS + 1):
+            result = await self._exchange(method, current, timeout, call)
+            if not isinstance(result, dict) or result.get("resultType") != "input_required":
+                return result
+            if call is not None and call.bridge is not None:
+                return result  # a 2026-07-28 client answers it itself, and retries with the upstream's state
+            if call is None or call.session is None:
+                raise UpstreamError(
+                    self._name, f"upstream '{self._name}' asked for input ({method}) that no client is there to give"
+                )
+            current = {**asked, "inputResponses": await self._ask_client(call, result.get("inputRequests"))}
+            if "requestState" in result:
+                current["requestState"] = result["requestState"]
+        raise UpstreamError(
+            self._name, f"upstream '{self._name}' asked for input more than {MAX_INPUT_ROUNDS} times in one call"
+        )
+
+    async def _ask_client(self, call: InFlightCall, requests: Any) -> dict[str, Any]:
+        """Each input request as the server-to-client request it stands for, relayed to the calling (legacy)
+        client; its answers, by key. A refused or failed one is not answered (the upstream decides)."""
+        if not isinstance(requests, dict):
+            return {}
+        keys, asks = [], []
+        for key, request in requests.items():
+            if isinstance(request, dict) and isinstance(request.get("method"), str):
+                message = {"jsonrpc": "2.0", "id": f"mrtr-{next(_bridged_ids)}", "method": request["method"]}
+                if "params" in request:
+                    message["params"] = request["params"]
+                keys.append(key)
+                asks.append(call.relay_request(message))
+        answers = await asyncio.gather(*asks)
+        return {
+            key: answer["result"]
+            for key, answer in zip(keys, answers, strict=True)
+            if isinstance(answer, dict) and isinstance(answer.get("result"), dict)
+        }
+
+    async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
+        request_id, message = request_message(method, with_envelope(params, call))
+        try:
+            async with asyncio.timeout(timeout):
+                answer = await self._post(
+                    message, expect_id=request_id, call=call, headers=self._request_headers(method, params)
+                )
+        except TimeoutError:
+            raise UpstreamTimeoutError(self._name, timeout) from None
+        if answer is None:
+            raise UpstreamError(self._name, f"upstream '{self._name}' returned no body")
+        return unwrap(self._name, answer)
+
+    def _request_headers(self, method: str, params: dict[str, Any]) -> dict[str, str]:
+        headers = {"mcp-protocol-version": MODERN_VERSION, "mcp-method": method}
+        key = NAME_PARAMS.get(method)
+        value = params.get(key) if key is not None else None
+        if isinstance(value, str):
+            headers["mcp-name"] = encode_header_value(value)
+            if method == "tools/call":
+                headers.update(param_headers(self._tool_schema(value), params.get("arguments")))
+        return headers
+
+    async def _read_answer(
+        self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
+    ) -> dict[str, Any] | None:
+        """This era answers errors with a 4xx status and a JSON-RPC error body: that is the upstream's own
+        error (-32601 for a method it does not have, ...), not a broken link."""
+        if response.status >= 400 and "json" in response.headers.get("content-type", ""):
+            body = await response.content.read(ERROR_BODY_CHARS * 8)
+            try:
+                answer = jsonrpc.parse(body)
+            except ValueError:
+                answer = None
+            error = answer.get("error") if isinstance(answer, dict) else None
+            if isinstance(error, dict) and type(error.get("code")) is int:
+                raise UpstreamRpcError(self._name, error)
+            raise UpstreamError(
+                self._name,
+                f"upstream '{self._name}' HTTP {response.status}: {body[:ERROR_BODY_CHARS].decode(errors='replace')}",
+                status=response.status,
+            )
+        return await super()._read_answer(response, expect_id, call)
+
+
+def with_envelope(params: dict[str, Any], call: InFlightCall | None) -> dict[str, Any]:
+    """`params` with this era's envelope in `_meta`: the calling client's capabilities and log level (none
+    for the gateway's own requests), mcpstead as the client."""
+    meta = params.get("_meta")
+    envelope = dict(meta) if isinstance(meta, dict) else {}
+    session = call.session if call is not None else None
+    envelope[PROTOCOL_VERSION_KEY] = MODERN_VERSION
+    envelope[CLIENT_CAPABILITIES_KEY] = session.capabilities if session is not None else {}
+    envelope[CLIENT_INFO_KEY] = CLIENT_INFO
+    if session is not None and session.log_level is not None:
+        envelope[LOG_LEVEL_KEY] = session.log_level
+    return {**params, "_meta": envelope}

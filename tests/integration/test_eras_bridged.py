@@ -1,0 +1,151 @@
+"""The four combinations of client era and upstream era, through mcpstead, against calling directly.
+
+The upstream is an `mcp` SDK `MCPServer` whose tools ask the client for sampling and elicitation through the
+SDK's dual-era resolvers (`Resolve(Sample)`, `Resolve(Elicit)`): to a 2025-era client the SDK sends them as
+requests mid-call, to a 2026-07-28 client it answers `input_required` and resumes on the retry. mcpstead
+fronts it twice: as `legacy` (the 2025 handshake) and as `modern` (`protocol_version: 2026-07-28`). The
+clients are the SDK's own `Client(mode="legacy")` and `Client(mode="2026-07-28")` with callbacks. Each
+combination must give what the same client gets from the upstream directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import pytest
+import pytest_asyncio
+from mcp import Client
+from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve, Sample
+from mcp.shared.exceptions import MCPError
+from mcp.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequestParams,
+    ElicitResult,
+    SamplingMessage,
+    TextContent,
+)
+from pydantic import BaseModel
+
+from tests.integration.gateway_harness import RunningGateway, run_gateway
+from tests.integration.upstreams import serve_app
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
+
+MODES = {"legacy client": "legacy", "modern client": "2026-07-28"}
+
+
+class Name(BaseModel):
+    name: str
+
+
+def ask_llm(topic: str) -> Sample:
+    return Sample([SamplingMessage(role="user", content=TextContent(type="text", text=f"say {topic}"))], max_tokens=20)
+
+
+def ask_name() -> Elicit[Name]:
+    return Elicit("Who are you?", Name)
+
+
+def build_upstream() -> MCPServer:
+    server = MCPServer("dual-era")
+
+    @server.tool(description="Echo a message back.")
+    def echo(message: str) -> str:
+        return f"echo: {message}"
+
+    @server.tool(description="Sleeps in steps, reporting progress.")
+    async def steps(count: int, ctx: Context) -> str:
+        for step in range(1, count + 1):
+            await ctx.report_progress(step, count)
+        return f"{count} steps"
+
+    @server.tool(description="Asks the client's LLM, then answers with what it said.")
+    def sampled(topic: str, reply: Annotated[CreateMessageResult, Resolve(ask_llm)]) -> str:
+        content = reply.content
+        return f"the LLM said: {content.text if isinstance(content, TextContent) else '?'}"
+
+    @server.tool(description="Asks the user for a name, then greets them.")
+    def greet(who: Annotated[Name, Resolve(ask_name)]) -> str:
+        return f"hello, {who.name}"
+
+    @server.tool(description="Fails with a JSON-RPC error.")
+    def broken() -> str:
+        raise MCPError(-32099, "broken on purpose", {"why": "test"})
+
+    return server
+
+
+@dataclass(frozen=True)
+class Env:
+    direct: str
+    gateway: RunningGateway
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def env() -> AsyncIterator[Env]:
+    async with serve_app(build_upstream().streamable_http_app()) as url:
+        config = f"""
+servers:
+  - name: legacy
+    url: {url}
+  - name: modern
+    url: {url}
+    protocol_version: "2026-07-28"
+"""
+        async with run_gateway(config) as gateway:
+            await gateway.wait_connected("legacy", "modern")
+            yield Env(url, gateway)
+
+
+async def sampling(ctx: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
+    asked = params.messages[0].content
+    text = asked.text if isinstance(asked, TextContent) else "?"
+    return CreateMessageResult(role="assistant", content=TextContent(type="text", text=f"({text})"), model="m")
+
+
+async def elicitation(ctx: Any, params: ElicitRequestParams) -> ElicitResult:
+    return ElicitResult(action="accept", content={"name": "Ada"})
+
+
+async def session(url: str, mode: str, prefix: str) -> dict[str, Any]:
+    """What one client sees of the upstream (`prefix`: the gateway's `<server>__`, or "" directly)."""
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with Client(url, mode=mode, sampling_callback=sampling, elicitation_callback=elicitation) as client:  # type: ignore[arg-type]
+        names = sorted(
+            t.name.removeprefix(prefix) for t in (await client.list_tools()).tools if t.name.startswith(prefix)
+        )
+        results = {
+            tool: (result.is_error, "".join(b.text for b in result.content if isinstance(b, TextContent)))
+            for tool, arguments in (("echo", {"message": "hi"}), ("sampled", {"topic": "pong"}), ("greet", {}))
+            for result in [await client.call_tool(f"{prefix}{tool}", arguments)]
+        }
+        await client.call_tool(f"{prefix}steps", {"count": 3}, progress_callback=on_progress)
+        with pytest.raises(MCPError) as raised:
+            await client.call_tool(f"{prefix}broken", {})
+        error = (raised.value.error.code, raised.value.error.message, raised.value.error.data)
+    return {"tools": names, "results": results, "progress": progress, "error": error}
+
+
+@pytest.mark.parametrize("client", list(MODES))
+@pytest.mark.parametrize("upstream", ["legacy", "modern"])
+async def test_each_client_era_against_each_upstream_era(env: Env, client: str, upstream: str) -> None:
+    mode = MODES[client]
+    direct = await session(env.direct, mode, "")
+    through = await session(env.gateway.url, mode, f"{upstream}__")
+    assert through == direct
+    assert through["results"]["sampled"] == (False, "the LLM said: (say pong)")
+    assert through["results"]["greet"] == (False, "hello, Ada")
+    assert through["progress"] == [1.0, 2.0, 3.0]
+
+
+async def test_health_says_which_era_each_upstream_speaks(env: Env) -> None:
+    servers = {s["name"]: s for s in (await env.gateway.health())["servers"]}
+    assert servers["legacy"]["era"] == "legacy"
+    assert servers["modern"]["era"] == "modern"
