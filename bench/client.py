@@ -43,11 +43,22 @@ def connector() -> aiohttp.TCPConnector:
     return aiohttp.TCPConnector(limit=0, force_close=False, enable_cleanup_closed=False)
 
 
-class McpSession:
-    """One MCP session (one `Mcp-Session-Id`) on its own aiohttp ClientSession."""
+MODERN_VERSION = "2026-07-28"
+MODERN_ENVELOPE = {
+    "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
+    "io.modelcontextprotocol/clientCapabilities": {},
+    "io.modelcontextprotocol/clientInfo": {"name": "mcpstead-bench", "version": "1"},
+}
+NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 
-    def __init__(self, url: str, timeout: float) -> None:
+
+class McpSession:
+    """One MCP session (one `Mcp-Session-Id`) on its own aiohttp ClientSession; with `modern`, a 2026-07-28
+    client instead, which has no session and sends its envelope and routing headers with every request."""
+
+    def __init__(self, url: str, timeout: float, modern: bool = False) -> None:
         self.url = url
+        self.modern = modern
         self.http = aiohttp.ClientSession(
             connector=connector(), timeout=aiohttp.ClientTimeout(total=timeout), auto_decompress=False
         )
@@ -58,7 +69,14 @@ class McpSession:
         await self.http.close()
 
     async def _post(self, payload: dict[str, Any]) -> tuple[int, Mapping[str, str], bytes]:
-        async with self.http.post(self.url, data=json.dumps(payload).encode(), headers=self.headers) as response:
+        headers = self.headers
+        if self.modern and "method" in payload:
+            headers = {**headers, "Mcp-Method": payload["method"]}
+            name = NAME_PARAMS.get(payload["method"])
+            if name is not None:
+                headers["Mcp-Name"] = str(payload["params"][name])
+            payload = {**payload, "params": {**payload.get("params", {}), "_meta": MODERN_ENVELOPE}}
+        async with self.http.post(self.url, data=json.dumps(payload).encode(), headers=headers) as response:
             return response.status, response.headers, await response.read()
 
     async def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +99,11 @@ class McpSession:
         return result
 
     async def initialize(self) -> None:
-        """initialize (keeping Mcp-Session-Id and the negotiated version), then notifications/initialized."""
+        """initialize (keeping Mcp-Session-Id and the negotiated version), then notifications/initialized;
+        a modern client has no handshake, only its version header."""
+        if self.modern:
+            self.headers["MCP-Protocol-Version"] = MODERN_VERSION
+            return
         request_id = next(self._ids)
         params = {
             "protocolVersion": CLIENT_VERSION,

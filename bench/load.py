@@ -81,9 +81,11 @@ async def wait_ready(url: str, tool: str, timeout: float, interval: float = 0.01
             await session.close()
 
 
-async def latency(url: str, tool: str, prefix: str, calls: int, warmup: int, timeout: float) -> Tally:
+async def latency(
+    url: str, tool: str, prefix: str, calls: int, warmup: int, timeout: float, modern: bool = False
+) -> Tally:
     """`calls` sequential tools/call in one session, after `warmup` unrecorded ones."""
-    session = McpSession(url, timeout)
+    session = McpSession(url, timeout, modern)
     try:
         await session.initialize()
         await _sequential(session, tool, prefix, warmup, "w", Tally())
@@ -107,7 +109,7 @@ async def _drive(session: McpSession, tag: str, tool: str, prefix: str, deadline
 
 
 async def _worker(args: argparse.Namespace) -> dict[str, Any]:
-    sessions = [McpSession(args.url, args.timeout) for _ in range(args.sessions)]
+    sessions = [McpSession(args.url, args.timeout, args.modern) for _ in range(args.sessions)]
     tally = Tally()
     try:
         outcomes = await asyncio.gather(*(session.initialize() for session in sessions), return_exceptions=True)
@@ -137,6 +139,7 @@ async def _worker(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="One load worker process (started by bench.throughput).")
     parser.add_argument("--url", required=True)
+    parser.add_argument("--modern", action="store_true", help="call as a 2026-07-28 client (no session)")
     parser.add_argument("--tool", required=True)
     parser.add_argument("--prefix", default="", help="what the echo tool puts before the message")
     parser.add_argument("--sessions", type=int, required=True)

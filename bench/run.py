@@ -97,7 +97,15 @@ def measure_target(row: Row, target: Target, args: argparse.Namespace) -> None:
     time.sleep(args.settle)
     row.rss_idle_mib = _rss_mib(target)
     tally = uvloop.run(
-        load.latency(target.url, target.tool, target.expect_prefix, args.calls, args.warmup, args.timeout)
+        load.latency(
+            target.url,
+            target.tool,
+            target.expect_prefix,
+            args.calls,
+            args.warmup,
+            args.timeout,
+            modern=target.extra.get("client") == "modern",
+        )
     )
     latencies = sorted(tally.latencies)
     row.latency_ok = len(latencies)

@@ -28,7 +28,9 @@ SERVER_EVERYTHING = BENCH_DIR / "node_modules/@modelcontextprotocol/server-every
 STOP_GRACE_SECONDS = 3.0
 
 UPSTREAM_KINDS = ("sdk", "node")
-TARGET_KINDS = ("direct", "mcpstead", "mcpstead-tui", "fastmcp")
+TARGET_KINDS = ("direct", "mcpstead", "mcpstead-modern", "mcpstead-tui", "fastmcp")
+"""mcpstead-modern: headless mcpstead called by 2026-07-28 clients (no session, an envelope per request),
+in front of the same 2025-era upstream session."""
 ECHO_PREFIX = {"sdk": "", "node": "Echo: "}
 """What each upstream's echo tool puts before the message."""
 
@@ -198,9 +200,11 @@ def start_target(
         return Target(upstream_kind, kind, url, "echo", prefix, proc, upstream)
     config = log_dir / f"{kind}-{upstream_kind}.yaml"
     write_gateway_config(config, port, upstream_kind, upstream_url)
-    starter: Callable[[Path, Path, Path | None], Proc] = _mcpstead_headless if kind == "mcpstead" else _mcpstead_tui
+    headless = kind in ("mcpstead", "mcpstead-modern")
+    starter: Callable[[Path, Path, Path | None], Proc] = _mcpstead_headless if headless else _mcpstead_tui
     proc = starter(config, log_dir, src)
-    return Target(upstream_kind, kind, url, f"{upstream_kind}__echo", prefix, proc, upstream, {"config": str(config)})
+    extra = {"config": str(config), "client": "modern" if kind == "mcpstead-modern" else "legacy"}
+    return Target(upstream_kind, kind, url, f"{upstream_kind}__echo", prefix, proc, upstream, extra)
 
 
 def source_fingerprint(src: Path | None) -> str:

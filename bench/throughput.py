@@ -69,6 +69,8 @@ def measure(target: Target, sessions: int, workers: int, duration: float, timeou
             argv = [sys.executable, "-m", "bench.load", "--url", target.url, "--tool", target.tool]
             argv += ["--prefix", target.expect_prefix, "--sessions", str(count), "--duration", str(duration)]
             argv += ["--timeout", str(timeout), "--worker", str(index)]
+            if target.extra.get("client") == "modern":
+                argv.append("--modern")
             procs.append(
                 subprocess.Popen(
                     argv,

@@ -22,7 +22,7 @@ from mcpstead.config import LimitsConfig
 from mcpstead.errors import RpcError, UpstreamError, UpstreamRpcError
 from mcpstead.fanout import TaskBook
 from mcpstead.metrics import GatewayMetrics
-from mcpstead.mrtr import InputBridge, StateSeal, next_outcome
+from mcpstead.mrtr import InputBridge, StateSeal
 from mcpstead.protocol import split_qualified, without_envelope
 from mcpstead.relay import REQUEST_CANCELLED, InFlightCall, ReplyChannel
 from mcpstead.sessions import DownstreamSession
@@ -199,7 +199,7 @@ class Forwarder:
         else:  # a first request, or the retry of one a 2026-07-28 upstream asked for input itself
             parked = self._start_modern(supervisor, method, params, session, channel)
         try:
-            ended = await next_outcome(parked.work, parked.bridge)
+            ended = await parked.bridge.next_outcome(parked.work)
         except asyncio.CancelledError:  # the client closed its stream: on this wire, that is the cancellation
             parked.work.cancel()
             raise

@@ -26,7 +26,7 @@ from mcpstead.forwarder import Forwarder
 from mcpstead.headers import header_annotations
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
-from mcpstead.sessions import DownstreamSession, SessionStore
+from mcpstead.sessions import DownstreamSession, ModernClients, SessionStore
 from mcpstead.state import GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.sync import UpstreamSync
 from mcpstead.upstream.base import MessageLimit
@@ -68,6 +68,8 @@ class Gateway:
         self.clock = clock or SystemClock()
         self.listen_url = listen_url
         self.sessions = SessionStore()
+        self.modern_clients = ModernClients()
+        """2026-07-28 clients (they hold no session), for the dashboard."""
         self.calls = CallLog()
         self.catalog = Catalog()
         self._header_tools: dict[str, Any] = {}
@@ -271,7 +273,10 @@ class Gateway:
             config_path=self.config.path,
             started_at=self.started_at,
             upstreams=tuple(self.upstream_views()),
-            sessions=tuple(session.view(wall, monotonic) for session in self.sessions),
+            sessions=(
+                *(session.view(wall, monotonic) for session in self.sessions),
+                *self.modern_clients.views(wall, monotonic),
+            ),
             calls=self.calls.newest_first(),
             last_reload=self.last_reload,
             catalog_problems=self.catalog.problems,

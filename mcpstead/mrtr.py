@@ -50,16 +50,16 @@ class InputBridge:
 
     def __init__(self) -> None:
         self.questions: dict[str, Question] = {}
-        self.asked = asyncio.Event()
         self.missing: str | None = None
         """A capability the upstream needed and the client did not declare (the call then fails, -32021)."""
         self._keys = itertools.count(1)
+        self._waiter: asyncio.Future[None] | None = None
 
     async def ask(self, method: str, params: Any, deadline: float) -> Any:
         """From the relay: wait (until `deadline`) for the client's answer to one question."""
         question = Question(f"{method.replace('/', '-')}-{next(self._keys)}", method, params)
         self.questions[question.key] = question
-        self.asked.set()
+        self.wake()
         try:
             async with asyncio.timeout_at(deadline):
                 return await question.answer
@@ -68,7 +68,12 @@ class InputBridge:
 
     def refuse(self, capability: str) -> None:
         self.missing = capability
-        self.asked.set()
+        self.wake()
+
+    def wake(self, _done: object = None) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def open_questions(self) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
@@ -87,23 +92,24 @@ class InputBridge:
             if question is not None and not question.answer.done():
                 question.answer.set_result(response)
 
-
-async def next_outcome(work: asyncio.Task[Any], bridge: InputBridge) -> bool:
-    """Wait until the upstream call ends (True) or has questions for the client (False)."""
-    while True:
-        if bridge.missing is not None:
-            return False
-        if bridge.open_questions():
-            await asyncio.sleep(SETTLE_SECONDS)  # questions asked together go in one round
-            return work.done()
-        bridge.asked.clear()
-        asked = asyncio.ensure_future(bridge.asked.wait())
-        try:
-            await asyncio.wait({work, asked}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            asked.cancel()
-        if work.done():
-            return True
+    async def next_outcome(self, work: asyncio.Task[Any]) -> bool:
+        """Wait until the upstream call ends (True) or has questions for the client (False). One future is
+        woken by either, so the common case (an answer, no question) costs no extra task."""
+        while True:
+            if work.done():
+                return True
+            if self.missing is not None:
+                return False
+            if self.open_questions():
+                await asyncio.sleep(SETTLE_SECONDS)  # questions asked together go in one round
+                return work.done()
+            self._waiter = asyncio.get_running_loop().create_future()
+            work.add_done_callback(self.wake)
+            try:
+                await self._waiter
+            finally:
+                work.remove_done_callback(self.wake)
+                self._waiter = None
 
 
 def params_digest(method: str, params: Mapping[str, Any]) -> str:

@@ -135,7 +135,65 @@ class DownstreamSession:
             created_at=self.created_at,
             last_activity=wall_now - (monotonic_now - self.last_activity),
             calls=self.calls,
+            era=self.era,
         )
+
+
+MODERN_CLIENTS_KEPT = 100
+"""2026-07-28 clients remembered for the dashboard; the one least recently heard from goes first."""
+
+
+@dataclass(slots=True)
+class ModernClient:
+    """A 2026-07-28 client as the dashboard knows it: by the clientInfo its requests carry."""
+
+    client_id: str
+    client_name: str
+    client_version: str
+    protocol_version: str
+    first_seen: float
+    """Wall clock."""
+    last_activity: float
+    """Monotonic."""
+    calls: int = 0
+
+    def view(self, wall_now: float, monotonic_now: float) -> SessionView:
+        return SessionView(
+            session_id=self.client_id,
+            client_name=self.client_name,
+            client_version=self.client_version,
+            protocol_version=self.protocol_version,
+            created_at=self.first_seen,
+            last_activity=wall_now - (monotonic_now - self.last_activity),
+            calls=self.calls,
+            era="modern",
+        )
+
+
+class ModernClients:
+    """The 2026-07-28 clients heard from lately, bounded, each under an id made from its clientInfo."""
+
+    def __init__(self, kept: int = MODERN_CLIENTS_KEPT) -> None:
+        self._clients: dict[str, ModernClient] = {}
+        self._kept = kept
+
+    def seen(self, name: str, version: str, protocol_version: str, wall: float, monotonic: float) -> ModernClient:
+        """Note a request from this client; a client heard from for the first time is added."""
+        client_id = f"2026:{name or 'unknown'}/{version}"
+        client = self._clients.pop(client_id, None)
+        if client is None:
+            client = ModernClient(client_id, name, version, protocol_version, wall, monotonic)
+            while len(self._clients) >= self._kept:
+                del self._clients[next(iter(self._clients))]
+        client.last_activity = monotonic
+        self._clients[client_id] = client  # the most recent last, so the oldest is first to go
+        return client
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def views(self, wall_now: float, monotonic_now: float) -> tuple[SessionView, ...]:
+        return tuple(client.view(wall_now, monotonic_now) for client in self._clients.values())
 
 
 class SessionStore:

@@ -75,6 +75,9 @@ class SessionView:
     created_at: float
     last_activity: float
     calls: int
+    era: str = "legacy"
+    """"modern": a 2026-07-28 client, known by the clientInfo its requests carry (it holds no session; a
+    `subscriptions/listen` stream shows as a session of this era while it is open)."""
 
 
 @dataclass(frozen=True, slots=True)

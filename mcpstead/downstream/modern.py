@@ -11,7 +11,6 @@ method that does not exist in this revision). Closing the response stream cancel
 from __future__ import annotations
 
 import functools
-import itertools
 from typing import Any
 
 from starlette.requests import Request
@@ -56,7 +55,6 @@ HTTP_STATUS = {
 }
 """The HTTP status of a JSON answer carrying each error code (others are 200), as the 2026-07-28 wire has it."""
 SERVER_INFO = {"name": "mcpstead", "version": __version__}
-_request_numbers = itertools.count(1)
 
 
 def modern_error(msg_id: jsonrpc.JsonId, code: int, message: str, data: Any = None) -> Response:
@@ -71,15 +69,23 @@ def rejected(rejection: Rejection, msg_id: jsonrpc.JsonId) -> Response:
     return modern_error(msg_id, rejection.code, rejection.message, rejection.data)
 
 
-def request_session(gateway: Gateway, envelope: Envelope) -> DownstreamSession:
-    """The client of one modern request, as the handlers see a client: never stored, gone with the request."""
+def request_session(gateway: Gateway, envelope: Envelope, method: str) -> DownstreamSession:
+    """The client of one modern request, as the handlers see a client: never stored, gone with the request.
+    Its id is the one the dashboard knows the client by (from its clientInfo), so its calls are listed
+    under it."""
     info = envelope.client_info
     now_wall, now = gateway.clock.wall(), gateway.clock.monotonic()
+    name, version = str(info.get("name", "")), str(info.get("version", ""))
+    known = len(gateway.modern_clients)
+    client = gateway.modern_clients.seen(name, version, envelope.protocol_version, now_wall, now)
+    client.calls += method == "tools/call"
+    if len(gateway.modern_clients) != known:
+        gateway.bump()
     return DownstreamSession(
-        session_id=f"2026-{next(_request_numbers)}",
+        session_id=client.client_id,
         protocol_version=envelope.protocol_version,
-        client_name=str(info.get("name", "")),
-        client_version=str(info.get("version", "")),
+        client_name=name,
+        client_version=version,
         created_at=now_wall,
         started=now,
         last_activity=now,
@@ -197,5 +203,5 @@ class ModernEndpoint:
             problem = param_header_problem(schema, params.get("arguments"), request.headers.raw)
             if problem is not None:
                 return rejected(problem, msg_id)
-        session = request_session(self.gateway, envelope)
+        session = request_session(self.gateway, envelope, method)
         return RequestContext(self.gateway, session, method, params, msg_id, received_at)

@@ -207,3 +207,20 @@ async def test_mcp_param_headers_must_mirror_the_arguments_they_annotate(start: 
         bare = modern_request("tools/call", {"name": "fake__route", "arguments": {}})
         response = await post(h, bare, modern_headers(bare, **{"mcp-param-region": "eu-west"}))
         assert "is present but argument 'region' is not" in error_of(response, 400, -32020)["message"]
+
+
+async def test_modern_clients_show_in_the_sessions_by_their_client_info(start: Any) -> None:
+    upstream = FakeUpstream(tools=[tool("echo")])
+    async with start(UPSTREAM, connect=upstream.connect) as h:
+        await h.wait_until(lambda: h.gateway.supervisors["fake"].status == "ready")
+        await h.initialize()
+        await post(h, modern_request("tools/list"))
+        await post(h, modern_request("tools/call", {"name": "fake__echo", "arguments": {}}))
+        snapshot = h.gateway.snapshot()
+        modern = [s for s in snapshot.sessions if s.era == "modern"]
+        assert [(s.session_id, s.client_name, s.client_version, s.calls) for s in modern] == [
+            ("2026:modern-test/2", "modern-test", "2", 1)
+        ]
+        assert [s.era for s in snapshot.sessions].count("legacy") == 1
+        assert snapshot.calls[-1].session_id == "2026:modern-test/2"  # its calls are listed under it
+        assert len(h.gateway.sessions) == 1  # and it holds no session

@@ -233,6 +233,7 @@ def session(
     created_at: float = T0 - 600,
     last_activity: float = T0 - 5,
     calls: int = 3,
+    era: str = "legacy",
 ) -> SessionView:
     return SessionView(
         session_id=session_id,
@@ -242,6 +243,7 @@ def session(
         created_at=created_at,
         last_activity=last_activity,
         calls=calls,
+        era=era,
     )
 
 

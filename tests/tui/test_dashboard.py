@@ -202,6 +202,16 @@ async def test_sessions_tab_lists_sessions_and_counts_them(
     assert "Sessions (1)" in str(tabs.get_tab("sessions").label)  # type: ignore[attr-defined]
 
 
+async def test_a_modern_client_is_listed_by_its_client_info_as_stateless(pilot: Pilot[None], view: FakeView) -> None:
+    table = screen(pilot).sessions
+    modern = session("2026:agent/2", "agent", "2", protocol_version="2026-07-28", era="modern")
+    view.publish(two_upstreams(sessions=(modern,)))
+    await pilot.press("2")
+    await wait_until(pilot, lambda: table.row_count == 1)
+    assert cell(table, "2026:agent/2", "client") == "agent 2"
+    assert cell(table, "2026:agent/2", "protocol") == "2026-07-28 stateless"
+
+
 async def test_number_keys_switch_tabs_and_focus_follows(pilot: Pilot[None]) -> None:
     dash = screen(pilot)
     await pilot.press("3")

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from mcpstead.errors import RpcError
-from mcpstead.mrtr import InputBridge, StateSeal, next_outcome, params_digest
+from mcpstead.mrtr import InputBridge, StateSeal, params_digest
 
 PARAMS = {"name": "t", "arguments": {"a": 1}}
 
@@ -54,16 +54,16 @@ async def test_questions_asked_together_go_in_one_round_and_answers_reach_them()
         )
 
     work = asyncio.create_task(upstream())
-    assert await next_outcome(work, bridge) is False
+    assert await bridge.next_outcome(work) is False
     questions = bridge.open_questions()
     assert sorted(q["method"] for q in questions.values()) == ["roots/list", "sampling/createMessage"]
     roots_key = next(k for k, q in questions.items() if q["method"] == "roots/list")
     assert "params" not in questions[roots_key]
     bridge.answer({roots_key: {"roots": []}, "nobody-asked": {}})  # extra answers are ignored
-    assert await next_outcome(work, bridge) is False  # one question is still open: another round
+    assert await bridge.next_outcome(work) is False  # one question is still open: another round
     assert list(bridge.open_questions()) == [k for k in questions if k != roots_key]
     bridge.answer({k: {"model": "m"} for k in questions if k != roots_key})
-    assert await next_outcome(work, bridge) is True
+    assert await bridge.next_outcome(work) is True
     assert work.result() == [{"model": "m"}, {"roots": []}]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mcpstead.calls import CallLog
-from mcpstead.sessions import SessionStore
+from mcpstead.sessions import ModernClients, SessionStore
 
 # -- SessionStore ------------------------------------------------------------------------------------------
 
@@ -98,3 +98,17 @@ def test_call_log_default_bound() -> None:
         record(log, str(i))
     assert len(log.newest_first()) == 500
     assert log.newest_first()[0].tool == "509"
+
+
+def test_modern_clients_are_remembered_by_client_info_and_bounded() -> None:
+    clients = ModernClients(kept=2)
+    first = clients.seen("a", "1", "2026-07-28", wall=100.0, monotonic=10.0)
+    assert clients.seen("a", "1", "2026-07-28", wall=101.0, monotonic=11.0) is first
+    clients.seen("b", "1", "2026-07-28", wall=102.0, monotonic=12.0)
+    clients.seen("a", "1", "2026-07-28", wall=103.0, monotonic=13.0)  # heard from again: the newest
+    clients.seen("c", "", "2026-07-28", wall=104.0, monotonic=14.0)  # so "b" is the one to go
+    views = clients.views(wall_now=110.0, monotonic_now=20.0)
+    assert [(v.session_id, v.era, v.created_at, v.last_activity) for v in views] == [
+        ("2026:a/1", "modern", 100.0, 103.0),
+        ("2026:c/", "modern", 104.0, 104.0),
+    ]

@@ -56,7 +56,7 @@ class SessionTable(KeyedTable):
         return (
             formatting.plain(formatting.short_id(session.session_id), style="dim"),
             client,
-            formatting.plain(session.protocol_version),
+            _protocol(session),
             Text(formatting.duration(now - session.created_at), justify="right", end=""),
             Text(formatting.duration(now - session.last_activity), justify="right", end=""),
             formatting.number(session.calls),
@@ -67,6 +67,14 @@ class SessionTable(KeyedTable):
         """The session under the cursor."""
         key = self.cursor_key
         return self._sessions.get(key) if key is not None else None
+
+
+def _protocol(session: SessionView) -> Text:
+    """The version, and for a 2026-07-28 client that it holds no session (its requests stand alone)."""
+    text = Text(session.protocol_version, no_wrap=True, end="")
+    if session.era == "modern":
+        text.append(" stateless", style="dim")
+    return text
 
 
 def _haystack(session: SessionView) -> str:
