@@ -266,3 +266,35 @@ async def test_a_request_state_expires_with_its_upstream_call(env: Env) -> None:
         retry = sampling_call(2, requestState=first["requestState"], inputResponses={key: SAMPLED})
         late = await http.post(gateway.url, json=retry, headers=headers)
         assert late.status_code == 400 and "expired" in late.json()["error"]["message"]
+
+
+async def test_closing_the_response_stream_cancels_the_call_upstream(env: Env) -> None:
+    """On this wire the cancellation is the closed stream: the gateway cancels its (2025-era) upstream call,
+    which the upstream hears as notifications/cancelled."""
+
+    async def cancelled() -> list[dict[str, Any]]:
+        async with Client(env.gateway.url, mode=MODERN) as observer:
+            records: list[dict[str, Any]] = json.loads(text_of(await observer.call_tool("test_cancellations", {})))
+        return records
+
+    seen = len(await cancelled())
+    slow = {
+        "jsonrpc": "2.0",
+        "id": "slow-1",
+        "method": "tools/call",
+        "params": {"name": "test_slow", "arguments": {"seconds": 30}, "_meta": {**ENVELOPE, "progressToken": "s"}},
+    }
+    async with (
+        httpx.AsyncClient(timeout=10) as http,
+        http.stream("POST", env.gateway.url, json=slow, headers=modern_headers("tools/call", "test_slow")) as stream,
+    ):
+        async for line in stream.aiter_lines():
+            if line.startswith("data: "):
+                assert json.loads(line[6:])["method"] == "notifications/progress"  # the upstream is working
+                break
+    for _ in range(200):  # bounded: 10 s
+        records = (await cancelled())[seen:]
+        if records and records[0]["reason"] is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert len(records) == 1 and records[0]["reason"] is not None
