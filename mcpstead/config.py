@@ -157,9 +157,10 @@ class ServerConfig(_Model):
     max_sessions: int = Field(32, ge=1)
     """With `session: per_client`, at most this many upstream sessions at once."""
     protocol_version: Literal["auto", "2026-07-28", "2025-11-25"] = "auto"
-    """Streamable HTTP: the era to speak upstream. 2026-07-28: server/discover and an envelope on every
-    request, no session. auto and 2025-11-25: the 2025 handshake (negotiating down as the server wants),
-    which dual-era servers speak too, with what a gateway relies on: push-style requests and subscriptions."""
+    """The era to speak upstream (Streamable HTTP and stdio). 2026-07-28: server/discover and an envelope on
+    every request, no session. 2025-11-25: the 2025 handshake (negotiating down as the server wants). auto:
+    the handshake first, which dual-era servers speak too, with what a gateway relies on (push-style
+    requests, subscriptions); 2026-07-28 when it is refused as a modern-only server refuses it."""
 
     @field_validator("inherit_env", mode="before")
     @classmethod

@@ -34,12 +34,20 @@ class UpstreamError(McpsteadError):
     """
 
     def __init__(
-        self, upstream: str, message: str, *, reason: str = "upstream_protocol_error", status: int | None = None
+        self,
+        upstream: str,
+        message: str,
+        *,
+        reason: str = "upstream_protocol_error",
+        status: int | None = None,
+        body_error: dict[str, object] | None = None,
     ) -> None:
         self.upstream = upstream
         self.reason = reason
         self.status = status
         """The HTTP status the upstream answered with, when that is what went wrong."""
+        self.body_error = body_error
+        """The JSON-RPC error object in an HTTP error's body, when it had one (era detection reads it)."""
         super().__init__(message)
 
 

@@ -64,6 +64,16 @@ def build_session(config: ServerConfig) -> aiohttp.ClientSession:
     )
 
 
+def body_error(raw: bytes) -> dict[str, object] | None:
+    """The JSON-RPC error object an HTTP error body carries, if it is one."""
+    try:
+        answer = jsonrpc.parse(raw)
+    except ValueError:
+        return None
+    error = answer.get("error") if isinstance(answer, dict) else None
+    return error if isinstance(error, dict) and type(error.get("code")) is int else None
+
+
 def describe_client_error(upstream: str, exc: aiohttp.ClientError) -> UpstreamError:
     """A transport failure as an UpstreamError with a short human cause ('connection refused')."""
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -291,10 +301,15 @@ class StreamableHttpConnection:
     ) -> dict[str, Any] | None:
         status = response.status
         if status >= 400:
-            text = (await response.content.read(ERROR_BODY_CHARS)).decode(errors="replace")
+            raw = await response.content.read(ERROR_BODY_CHARS * 8)
+            text = raw[:ERROR_BODY_CHARS].decode(errors="replace")
             reason = "upstream_auth_failed" if status in (401, 403) else "upstream_protocol_error"
             raise UpstreamError(
-                self._name, f"upstream '{self._name}' HTTP {status}: {text}", reason=reason, status=status
+                self._name,
+                f"upstream '{self._name}' HTTP {status}: {text}",
+                reason=reason,
+                status=status,
+                body_error=body_error(raw),
             )
         content_type = response.headers.get("content-type", "").lower()
         if "text/event-stream" in content_type:

@@ -21,7 +21,6 @@ from typing import Any
 
 import aiohttp
 
-from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
 from mcpstead.headers import encode_header_value, param_headers
@@ -36,7 +35,7 @@ from mcpstead.relay import InFlightCall, UpstreamInbound
 from mcpstead.upstream.base import CLIENT_INFO, DEFAULT_LIMIT, ByteCounter, MessageLimit, request_message
 from mcpstead.upstream.http import StreamableHttpConnection
 from mcpstead.upstream.pending import unwrap
-from mcpstead.upstream.wire import ERROR_BODY_CHARS
+from mcpstead.upstream.stdio import StdioConnection
 
 MODERN_VERSION = MODERN_VERSIONS[0]
 MAX_INPUT_ROUNDS = 16
@@ -46,27 +45,14 @@ NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "u
 _bridged_ids = itertools.count(1)
 
 
-class ModernHttpConnection(StreamableHttpConnection):
-    def __init__(
-        self,
-        config: ServerConfig,
-        inbound: UpstreamInbound,
-        count_bytes: ByteCounter = lambda direction, size: None,
-        limit: MessageLimit = DEFAULT_LIMIT,
-        tool_schema: Callable[[str], Any] = lambda name: None,
-    ) -> None:
-        super().__init__(config, inbound, count_bytes=count_bytes, limit=limit)
-        self._tool_schema = tool_schema
-        """The input schema of one of the upstream's tools, for the Mcp-Param-* headers its calls carry."""
+class ModernExchanges:
+    """What both transports do the same in this era: the request loop that bridges `input_required` for a
+    2025-era client. A transport gives `_exchange`, one request and its result."""
 
-    def initialized(self) -> None:
-        """Nothing follows discovery: this era has no GET stream."""
+    _name: str
 
-    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
-        """This era defines no client notification over HTTP (a cancellation is a closed stream)."""
-
-    async def respond(self, message: dict[str, Any]) -> None:
-        """Never asked: a 2026-07-28 server sends its client no requests."""
+    async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
+        raise NotImplementedError
 
     async def request(
         self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
@@ -110,6 +96,29 @@ class ModernHttpConnection(StreamableHttpConnection):
             if isinstance(answer, dict) and isinstance(answer.get("result"), dict)
         }
 
+
+class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
+    def __init__(
+        self,
+        config: ServerConfig,
+        inbound: UpstreamInbound,
+        count_bytes: ByteCounter = lambda direction, size: None,
+        limit: MessageLimit = DEFAULT_LIMIT,
+        tool_schema: Callable[[str], Any] = lambda name: None,
+    ) -> None:
+        super().__init__(config, inbound, count_bytes=count_bytes, limit=limit)
+        self._tool_schema = tool_schema
+        """The input schema of one of the upstream's tools, for the Mcp-Param-* headers its calls carry."""
+
+    def initialized(self) -> None:
+        """Nothing follows discovery: this era has no GET stream."""
+
+    async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
+        """This era defines no client notification over HTTP (a cancellation is a closed stream)."""
+
+    async def respond(self, message: dict[str, Any]) -> None:
+        """Never asked: a 2026-07-28 server sends its client no requests."""
+
     async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
         request_id, message = request_message(method, with_envelope(params, call))
         try:
@@ -138,21 +147,19 @@ class ModernHttpConnection(StreamableHttpConnection):
     ) -> dict[str, Any] | None:
         """This era answers errors with a 4xx status and a JSON-RPC error body: that is the upstream's own
         error (-32601 for a method it does not have, ...), not a broken link."""
-        if response.status >= 400 and "json" in response.headers.get("content-type", ""):
-            body = await response.content.read(ERROR_BODY_CHARS * 8)
-            try:
-                answer = jsonrpc.parse(body)
-            except ValueError:
-                answer = None
-            error = answer.get("error") if isinstance(answer, dict) else None
-            if isinstance(error, dict) and type(error.get("code")) is int:
-                raise UpstreamRpcError(self._name, error)
-            raise UpstreamError(
-                self._name,
-                f"upstream '{self._name}' HTTP {response.status}: {body[:ERROR_BODY_CHARS].decode(errors='replace')}",
-                status=response.status,
-            )
-        return await super()._read_answer(response, expect_id, call)
+        try:
+            return await super()._read_answer(response, expect_id, call)
+        except UpstreamError as exc:
+            if exc.status is not None and exc.body_error is not None:
+                raise UpstreamRpcError(self._name, exc.body_error) from None
+            raise
+
+
+class ModernStdioConnection(ModernExchanges, StdioConnection):
+    """A child that speaks 2026-07-28 on stdin/stdout: the envelope on every request, no handshake."""
+
+    async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
+        return await StdioConnection.request(self, method, with_envelope(params, call), timeout, call)
 
 
 def with_envelope(params: dict[str, Any], call: InFlightCall | None) -> dict[str, Any]:

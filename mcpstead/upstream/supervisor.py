@@ -39,6 +39,7 @@ from mcpstead.upstream.lists import fetch_lists
 from mcpstead.upstream.pool import ClientSessionPool
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 from mcpstead.upstream.transports import Connect, ConnectionHooks, connect_transport
+from mcpstead.upstream.wire import speaks_modern
 
 log = logging.getLogger("mcpstead.upstream")
 stderr_log = logging.getLogger("mcpstead.upstream.stderr")
@@ -108,7 +109,7 @@ class UpstreamSupervisor:
         self.inbound = UpstreamInbound(self.name, hooks)
         self.pool = ClientSessionPool(self.name, hooks, self._open_for_client, config.max_sessions)
         self._health = HealthWatch(self.name, clock, self.stats, lambda: self.config, self._refresh_lists, self._seen)
-        self.era: Era | None = "legacy" if config.url is None else None
+        self.era: Era | None = None
         """The protocol era the upstream speaks; None for HTTP until a connect finds out."""
         self._header_schemas: dict[str, Any] = {}
         self._hooks = ConnectionHooks(
@@ -295,27 +296,40 @@ class UpstreamSupervisor:
         await self._drop_connection()
         transport = self.transport or self.config.transport
         if not self._detects or self.transport is not None:
-            if transport == "streamable-http":
-                await self._connect_streamable()
-            else:
+            if transport == "sse":
                 await self._connect_with(transport, "legacy")
+            else:
+                await self._connect_in_era(transport)
             return
         # protocol: auto. Streamable HTTP first; a 400/404/405 means "try the legacy HTTP+SSE transport"
         # (the spec's backwards-compatibility rule). What worked is remembered until a connect fails.
         try:
-            await self._connect_streamable()
+            await self._connect_in_era("streamable-http")
         except UpstreamError as exc:
-            if exc.status not in (400, 404, 405):
+            if exc.status not in (400, 404, 405) or speaks_modern(exc):
                 raise
             log.info("upstream %s: Streamable HTTP refused (HTTP %s); trying HTTP+SSE", self.name, exc.status)
             await self._drop_connection()
             await self._connect_with("sse", "legacy")
 
-    async def _connect_streamable(self) -> None:
-        """`protocol_version: 2026-07-28` speaks that era; `auto` and `2025-11-25` the 2025 handshake (which
-        every dual-era server also speaks, with push-style requests and subscriptions a gateway needs)."""
-        era: Era = "modern" if self.config.protocol_version in MODERN_VERSIONS else "legacy"
-        await self._connect_with("streamable-http", era)
+    async def _connect_in_era(self, transport: TransportKind) -> None:
+        """Streamable HTTP or stdio. `protocol_version: 2026-07-28` speaks that era. `auto` tries the 2025
+        handshake first, which every dual-era server speaks too, with what a gateway relies on (push-style
+        requests, subscriptions), and speaks 2026-07-28 to a server that refuses the handshake the way a
+        modern-only one does (an error of that era: brief §12.5). The era found is remembered until a
+        connect fails (a stdio child then starts again in it)."""
+        pinned = self.config.protocol_version
+        if pinned in MODERN_VERSIONS or (pinned == "auto" and self.era == "modern"):
+            await self._connect_with(transport, "modern")
+            return
+        try:
+            await self._connect_with(transport, "legacy")
+        except UpstreamError as exc:
+            if pinned != "auto" or not speaks_modern(exc):
+                raise
+            log.info("upstream %s refuses the 2025 handshake as a 2026-07-28 server does (%s)", self.name, exc)
+            await self._drop_connection()
+            await self._connect_with(transport, "modern")
 
     async def _connect_with(self, transport: TransportKind, era: Era) -> None:
         """Connect and learn what the upstream is: server/discover in 2026-07-28, else the handshake."""
@@ -334,6 +348,8 @@ class UpstreamSupervisor:
         except UpstreamError:
             if self._detects:
                 self.transport = None
+            if self.config.protocol_version == "auto" and transport != "sse":
+                self.era = None  # find out again next time: the server may have changed
             raise
         self.transport = transport
 

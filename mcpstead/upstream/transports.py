@@ -13,7 +13,7 @@ from mcpstead.relay import UpstreamInbound
 from mcpstead.state import TransportKind
 from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, Connection, MessageLimit
 from mcpstead.upstream.http import StreamableHttpConnection
-from mcpstead.upstream.modern import ModernHttpConnection
+from mcpstead.upstream.modern import ModernHttpConnection, ModernStdioConnection
 from mcpstead.upstream.stdio import StdioConnection
 
 
@@ -33,7 +33,8 @@ class ConnectionHooks:
     limit: MessageLimit = DEFAULT_LIMIT
     """The largest message the upstream may send."""
     era: Era = "legacy"
-    """Streamable HTTP: the protocol era to speak (the supervisor detects it, or the config pins it)."""
+    """The protocol era to speak, over Streamable HTTP or stdio (the supervisor detects it, or the config
+    pins it)."""
     tool_schema: Callable[[str], Any] = lambda name: None
     """2026-07-28: a tool's input schema, for the Mcp-Param-* headers of its calls."""
 
@@ -45,9 +46,8 @@ Connect = Callable[[ServerConfig, TransportKind, ConnectionHooks], Connection]
 def connect_transport(config: ServerConfig, transport: TransportKind, hooks: ConnectionHooks) -> Connection:
     """The real transports."""
     if transport == "stdio":
-        return StdioConnection(
-            config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.count_bytes, hooks.limit
-        )
+        kind = ModernStdioConnection if hooks.era == "modern" else StdioConnection
+        return kind(config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.count_bytes, hooks.limit)
     if transport == "sse":
         from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
 

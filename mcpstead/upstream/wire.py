@@ -6,10 +6,11 @@ import errno
 from collections.abc import AsyncIterator
 from typing import Any
 
-from mcpstead import __version__
+from mcpstead import __version__, jsonrpc
 from mcpstead.config import DEFAULT_ACCEPT, ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError
 from mcpstead.jsonrpc import SESSION_NOT_FOUND, parse
+from mcpstead.protocol import MODERN_VERSIONS
 from mcpstead.upstream.base import DEFAULT_MESSAGE_BYTES
 
 ERROR_BODY_CHARS = 512
@@ -137,3 +138,23 @@ def is_refused(cause: BaseException | None) -> bool:
 def first_line(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:200]
+
+
+MODERN_REFUSALS = frozenset(
+    {jsonrpc.METHOD_NOT_FOUND, jsonrpc.HEADER_MISMATCH, jsonrpc.MISSING_CLIENT_CAPABILITY, jsonrpc.UNSUPPORTED_VERSION}
+)
+"""How a modern-only server refuses `initialize` (a 2025-era server answers it): -32601 since the method does
+not exist in 2026-07-28, or one of that era's own codes."""
+
+
+def speaks_modern(exc: UpstreamError) -> bool:
+    """Whether the error answering our handshake came from a 2026-07-28 server: a JSON-RPC error (a stdio
+    answer, or an HTTP error's body) of that era, or one naming 2026-07-28 among the versions it supports."""
+    error = exc.error if isinstance(exc, UpstreamRpcError) else exc.body_error
+    if error is None:
+        return False
+    data = error.get("data")
+    supported = data.get("supported") if isinstance(data, dict) else None
+    if isinstance(supported, list) and any(version in supported for version in MODERN_VERSIONS):
+        return True
+    return error.get("code") in MODERN_REFUSALS

@@ -10,8 +10,11 @@ combination must give what the same client gets from the upstream directly.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
@@ -30,6 +33,7 @@ from mcp.types import (
 from pydantic import BaseModel
 
 from tests.integration.gateway_harness import RunningGateway, run_gateway
+from tests.integration.modern_only import build_modern_only_app
 from tests.integration.upstreams import serve_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
@@ -149,3 +153,33 @@ async def test_health_says_which_era_each_upstream_speaks(env: Env) -> None:
     servers = {s["name"]: s for s in (await env.gateway.health())["servers"]}
     assert servers["legacy"]["era"] == "legacy"
     assert servers["modern"]["era"] == "modern"
+
+
+async def test_auto_speaks_2026_to_an_upstream_that_refuses_the_handshake_as_a_modern_one_does() -> None:
+    app = build_modern_only_app()
+    async with serve_app(app) as url, run_gateway(f"servers:\n  - name: new\n    url: {url}\n") as gateway:
+        health = await gateway.wait_connected("new")
+        assert {s["name"]: s["era"] for s in health["servers"]} == {"new": "modern"}
+        assert app.state.methods[:3] == ["initialize", "server/discover", "tools/list"]  # no HTTP+SSE attempt
+        for mode in MODES.values():
+            async with Client(gateway.url, mode=mode) as client:
+                result = await client.call_tool("new__echo", {"message": "hi"})
+            assert "".join(b.text for b in result.content if isinstance(b, TextContent)) == "modern echo: hi"
+
+
+async def test_a_stdio_child_that_speaks_only_2026_is_spoken_to_in_2026() -> None:
+    """auto: the handshake is refused as a modern server refuses it, so a new child is spoken to in
+    2026-07-28; its input_required is bridged for a 2025 client and passed through for a 2026 one."""
+    script = Path(__file__).with_name("modern_only_stdio.py")
+    config = (
+        f"servers:\n  - name: kid\n    command: {json.dumps(sys.executable)}\n    args: [{json.dumps(str(script))}]\n"
+    )
+    async with run_gateway(config) as gateway:
+        health = await gateway.wait_connected("kid")
+        assert {s["name"]: s["era"] for s in health["servers"]} == {"kid": "modern"}
+        for mode in MODES.values():
+            async with Client(gateway.url, mode=mode, elicitation_callback=elicitation) as client:
+                echoed = await client.call_tool("kid__echo", {"message": "hi"})
+                greeted = await client.call_tool("kid__ask", {})
+            texts = ["".join(b.text for b in r.content if isinstance(b, TextContent)) for r in (echoed, greeted)]
+            assert texts == ["stdio echo: hi", "hello, Ada"], mode

@@ -8,7 +8,7 @@ import pytest
 
 from mcpstead.errors import UpstreamError, UpstreamRpcError
 from mcpstead.upstream.base import DEFAULT_MESSAGE_BYTES
-from mcpstead.upstream.wire import session_reset_reason, sse_events, sse_message
+from mcpstead.upstream.wire import session_reset_reason, speaks_modern, sse_events, sse_message
 
 
 async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
@@ -115,3 +115,19 @@ def test_sse_message_errors() -> None:
 )
 def test_session_reset_reason(error: UpstreamError, expected: str | None) -> None:
     assert session_reset_reason(error) == expected
+
+
+@pytest.mark.parametrize(
+    ("body_error", "modern"),
+    [
+        (None, False),
+        ({"code": -32601, "message": "initialize does not exist in 2026-07-28"}, True),
+        ({"code": -32022, "message": "Unsupported protocol version"}, True),
+        ({"code": -32000, "message": "Bad Request: no session", "data": {"supported": ["2026-07-28"]}}, True),
+        ({"code": -32000, "message": "Bad Request: Server not initialized"}, False),
+        ({"code": -32602, "message": "Unsupported protocol version", "data": {"supported": ["2024-11-05"]}}, False),
+    ],
+)
+def test_speaks_modern(body_error: dict[str, object] | None, modern: bool) -> None:
+    error = UpstreamError("u", "upstream 'u' HTTP 404: ...", status=404, body_error=body_error)
+    assert speaks_modern(error) is modern
