@@ -46,6 +46,8 @@ from pydantic import BaseModel, ConfigDict
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from tests.conformance import mrtr
+
 Context = ServerRequestContext[dict[str, Any]]
 ToolHandler = Callable[[Context, dict[str, Any]], Awaitable[types.CallToolResult]]
 
@@ -446,15 +448,24 @@ TOOLS: dict[str, _Tool] = {
 
 
 async def list_tools(ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    no_arguments: dict[str, Any] = {"type": "object", "properties": {}}
     return types.ListToolsResult(
         tools=[
-            types.Tool(name=name, description=tool.description, input_schema=tool.input_schema)
-            for name, tool in TOOLS.items()
+            *(
+                types.Tool(name=name, description=tool.description, input_schema=tool.input_schema)
+                for name, tool in TOOLS.items()
+            ),
+            *(
+                types.Tool(name=name, description=description, input_schema=no_arguments)
+                for name, (description, _handler) in mrtr.TOOLS.items()
+            ),
         ]
     )
 
 
-async def call_tool(ctx: Context, params: types.CallToolRequestParams) -> types.CallToolResult:
+async def call_tool(ctx: Context, params: types.CallToolRequestParams) -> Any:
+    if params.name in mrtr.TOOLS:
+        return mrtr.call(params.name, params)
     tool = TOOLS.get(params.name)
     if tool is None:
         raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
@@ -566,14 +577,17 @@ PROMPTS = [
 
 
 async def list_prompts(ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
-    return types.ListPromptsResult(prompts=PROMPTS)
+    mrtr_prompt = types.Prompt(name=mrtr.PROMPT, description="MRTR: asks for context, then gives the prompt")
+    return types.ListPromptsResult(prompts=[*PROMPTS, mrtr_prompt])
 
 
 def _user(content: types.ContentBlock) -> types.PromptMessage:
     return types.PromptMessage(role="user", content=content)
 
 
-async def get_prompt(ctx: Context, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+async def get_prompt(ctx: Context, params: types.GetPromptRequestParams) -> Any:
+    if params.name == mrtr.PROMPT:
+        return mrtr.prompt(params)
     args = params.arguments or {}
     if params.name == "test_simple_prompt":
         messages = [_user(_text("This is a simple prompt for testing."))]
