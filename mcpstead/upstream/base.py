@@ -136,6 +136,7 @@ async def discover(connection: Connection, upstream: str, timeout: float) -> Ups
         raise UpstreamError(upstream, f"upstream '{upstream}' serves none of {', '.join(MODERN_VERSIONS)} ({versions})")
     meta = _mapping(result.get("_meta"))
     info = _mapping(meta.get(SERVER_INFO_KEY))
+    connection.initialized()
     return UpstreamIdentity(
         protocol_version=served[0],
         server_name=str(info.get("name", "")),

@@ -15,12 +15,15 @@ retried with the answers as `inputResponses` and the `requestState` echoed, roun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
+from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
 from mcpstead.headers import encode_header_value, param_headers
@@ -30,18 +33,22 @@ from mcpstead.protocol import (
     LOG_LEVEL_KEY,
     MODERN_VERSIONS,
     PROTOCOL_VERSION_KEY,
+    SUBSCRIPTION_ID_KEY,
 )
 from mcpstead.relay import InFlightCall, UpstreamInbound
 from mcpstead.upstream.base import CLIENT_INFO, DEFAULT_LIMIT, ByteCounter, MessageLimit, request_message
 from mcpstead.upstream.http import StreamableHttpConnection
 from mcpstead.upstream.pending import unwrap
 from mcpstead.upstream.stdio import StdioConnection
+from mcpstead.upstream.wire import sse_events, sse_message
 
 MODERN_VERSION = MODERN_VERSIONS[0]
 MAX_INPUT_ROUNDS = 16
 """How many input_required rounds one call may take before it is given up (an upstream that never stops
 asking must not hold a client forever)."""
 NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+LIST_FLAGS = ("toolsListChanged", "promptsListChanged", "resourcesListChanged")
+log = logging.getLogger("mcpstead.upstream")
 _bridged_ids = itertools.count(1)
 
 
@@ -107,11 +114,73 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         tool_schema: Callable[[str], Any] = lambda name: None,
     ) -> None:
         super().__init__(config, inbound, count_bytes=count_bytes, limit=limit)
+        self._uris: set[str] = set()
+        """Resources the gateway's clients subscribed to, for the listen stream's filter."""
+        self._acknowledged = asyncio.Event()
+        """Set when the current listen stream's filter is acknowledged."""
         self._tool_schema = tool_schema
         """The input schema of one of the upstream's tools, for the Mcp-Param-* headers its calls carry."""
 
     def initialized(self) -> None:
-        """Nothing follows discovery: this era has no GET stream."""
+        """After discovery: the `subscriptions/listen` stream this era has in place of the GET stream."""
+        super().initialized()
+
+    async def request(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
+    ) -> Any:
+        """`resources/subscribe` and `unsubscribe` do not exist in this era: the URI joins (or leaves) the
+        listen stream's filter, which is opened again with it."""
+        if method in ("resources/subscribe", "resources/unsubscribe"):
+            uri = (params or {}).get("uri")
+            if isinstance(uri, str):
+                (self._uris.add if method == "resources/subscribe" else self._uris.discard)(uri)
+                self._relisten()
+                with contextlib.suppress(TimeoutError):  # in force once the new stream is acknowledged
+                    async with asyncio.timeout(timeout):
+                        await self._acknowledged.wait()
+            return {}
+        return await super().request(method, params, timeout, call)
+
+    def _relisten(self) -> None:
+        self._acknowledged.clear()
+        listener = self._listener
+        if listener is not None and not listener.done():
+            listener.cancel()
+        self._listener = None
+        if self._client is not None:
+            super().initialized()
+
+    async def _listen_once(self) -> bool:
+        """Read the listen stream until it ends; False when the upstream offers none. List changes and
+        resource updates go to the inbound as a GET stream's would, without the subscription's tag."""
+        client = self._client
+        if client is None:
+            return False
+        wanted: dict[str, Any] = {flag: True for flag in LIST_FLAGS}
+        if self._uris:
+            wanted["resourceSubscriptions"] = sorted(self._uris)
+        request_id, message = request_message("subscriptions/listen", with_envelope({"notifications": wanted}, None))
+        headers = self._request_headers("subscriptions/listen", {})
+        async with client.post(self._url, data=jsonrpc.encode(message), headers=headers) as response:
+            if response.status in (400, 404, 405):
+                log.debug("upstream %s offers no subscriptions/listen (HTTP %s)", self._name, response.status)
+                return False
+            if response.status >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
+                raise UpstreamError(self._name, f"upstream '{self._name}' listen stream: HTTP {response.status}")
+            self._listening.set()
+            async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
+                self._count_bytes("received", len(data))
+                event = sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
+                if event is None:
+                    continue
+                if event.get("method") == "notifications/subscriptions/acknowledged":
+                    self._acknowledged.set()
+                    continue
+                if jsonrpc.is_notification(event):
+                    self._inbound.deliver(untagged(event))
+                elif event.get("id") == request_id:
+                    break  # the upstream ended the subscription
+        return True
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         """This era defines no client notification over HTTP (a cancellation is a closed stream)."""
@@ -160,6 +229,21 @@ class ModernStdioConnection(ModernExchanges, StdioConnection):
 
     async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
         return await StdioConnection.request(self, method, with_envelope(params, call), timeout, call)
+
+
+def untagged(message: dict[str, Any]) -> dict[str, Any]:
+    """A listen stream's notification without its subscription id (the clients it goes to never asked)."""
+    params = message.get("params")
+    if not isinstance(params, dict):
+        return message
+    meta = params.get("_meta")
+    if not isinstance(meta, dict) or SUBSCRIPTION_ID_KEY not in meta:
+        return message
+    kept = {key: value for key, value in meta.items() if key != SUBSCRIPTION_ID_KEY}
+    stripped = {key: value for key, value in params.items() if key != "_meta"}
+    if kept:
+        stripped["_meta"] = kept
+    return {**message, "params": stripped}
 
 
 def with_envelope(params: dict[str, Any], call: InFlightCall | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ combination must give what the same client gets from the upstream directly.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -27,8 +28,10 @@ from mcp.types import (
     CreateMessageResult,
     ElicitRequestParams,
     ElicitResult,
+    ResourceUpdatedNotification,
     SamplingMessage,
     TextContent,
+    ToolListChangedNotification,
 )
 from pydantic import BaseModel
 
@@ -102,6 +105,10 @@ servers:
         async with run_gateway(config) as gateway:
             await gateway.wait_connected("legacy", "modern")
             yield Env(url, gateway)
+
+
+def text_of(result: Any) -> str:
+    return "".join(b.text for b in result.content if isinstance(b, TextContent))
 
 
 async def sampling(ctx: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
@@ -183,3 +190,57 @@ async def test_a_stdio_child_that_speaks_only_2026_is_spoken_to_in_2026() -> Non
                 greeted = await client.call_tool("kid__ask", {})
             texts = ["".join(b.text for b in r.content if isinstance(b, TextContent)) for r in (echoed, greeted)]
             assert texts == ["stdio echo: hi", "hello, Ada"], mode
+
+
+def build_changing_upstream() -> MCPServer:
+    server = MCPServer("changing")
+
+    @server.resource("note://a", description="A note that changes")
+    def note() -> str:
+        return "a note"
+
+    @server.tool(description="Says the note changed.")
+    async def touch(ctx: Context) -> str:
+        await ctx.notify_resource_updated("note://a")
+        return "touched"
+
+    @server.tool(description="Adds a tool.")
+    async def grow(ctx: Context) -> str:
+        server.add_tool(lambda: "new", name="sprout", description="added later")
+        await ctx.notify_tools_changed()
+        return "grown"
+
+    return server
+
+
+@pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")  # subscribe: a 2025 client's
+async def test_a_2026_upstreams_list_changes_and_resource_updates_reach_2025_clients() -> None:
+    """A 2026-07-28 upstream has no resources/subscribe and no GET stream: mcpstead holds its
+    subscriptions/listen stream, with the URIs its 2025 clients subscribed to in the filter."""
+    updates: list[str] = []
+    changed = asyncio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            updates.append(str(message.params.uri))
+            changed.set()
+        elif isinstance(message, ToolListChangedNotification):
+            changed.set()
+
+    app = build_changing_upstream().streamable_http_app()
+    config = 'servers:\n  - name: up\n    url: {}\n    protocol_version: "2026-07-28"\n'
+    async with serve_app(app) as url, run_gateway(config.format(url)) as gateway:
+        await gateway.wait_connected("up")
+        async with Client(gateway.url, mode="legacy", message_handler=on_message) as client:
+            await client.subscribe_resource("note://a")
+            assert text_of(await client.call_tool("up__touch", {})) == "touched"
+            async with asyncio.timeout(10):
+                while "note://a" not in updates:
+                    changed.clear()
+                    await changed.wait()
+            changed.clear()
+            assert text_of(await client.call_tool("up__grow", {})) == "grown"
+            async with asyncio.timeout(10):
+                while "up__sprout" not in {t.name for t in (await client.list_tools()).tools}:
+                    changed.clear()
+                    await changed.wait()
