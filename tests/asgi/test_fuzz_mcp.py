@@ -25,6 +25,7 @@ from mcpstead.downstream.app import create_app
 from mcpstead.gateway import Gateway
 from tests.asgi.conftest import ACCEPT_BOTH, BASE_URL, initialize_request
 from tests.fakes import FakeUpstream, tool
+from tests.strategies import json_values
 
 EXAMPLES = int(os.environ.get("MCPSTEAD_FUZZ_EXAMPLES", "100"))
 pytestmark = pytest.mark.timeout(max(60, EXAMPLES // 4))  # about 40 examples a second here
@@ -45,16 +46,7 @@ METHODS = [
     "notifications/initialized",
 ]
 
-json_leaf = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**40), max_value=10**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=50)
-)
-json_value = st.recursive(
-    json_leaf, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
-)
+json_value = json_values(text=50, width=5)
 shaped = st.fixed_dictionaries(
     {},
     optional={

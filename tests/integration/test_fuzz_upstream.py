@@ -35,6 +35,7 @@ from mcpstead.downstream.app import create_app
 from mcpstead.gateway import Gateway
 from tests.asgi.conftest import ACCEPT_BOTH, BASE_URL, initialize_request
 from tests.integration.scripted import ScriptedHttpUpstream, echo_result
+from tests.strategies import json_values
 
 EXAMPLES = max(1, int(os.environ.get("MCPSTEAD_FUZZ_EXAMPLES", "100")) * 2 // 5)
 CALL_TIMEOUT = 1.0
@@ -58,16 +59,7 @@ UPSTREAM_ERROR = -32000
 
 # ---- messages an upstream may send, as JSON text with @ID@ markers (see scripted.py) -------------------
 
-json_leaf = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**30), max_value=10**30)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=30)
-)
-json_value = st.recursive(
-    json_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-)
+json_value = json_values(text=30, width=4)
 
 
 def with_id(message: dict[str, Any], marker: str, indent: int | None = None) -> str:
@@ -383,15 +375,19 @@ FUZZ = settings(
 )
 
 
+def http_script(gate: Gate, caplog: pytest.LogCaptureFixture, script: tuple[dict[str, Any], Outcome]) -> None:
+    plan, outcome = script
+    response, elapsed = gate.call("web", "plan", plan)
+    check(gate, "web", response, elapsed, outcome)
+    still_serves(gate, "web", caplog)
+
+
 @FUZZ
 @given(script=http_json_scripts())
 def test_http_answer_bodies(
     gate: Gate, caplog: pytest.LogCaptureFixture, script: tuple[dict[str, Any], Outcome]
 ) -> None:
-    plan, outcome = script
-    response, elapsed = gate.call("web", "plan", plan)
-    check(gate, "web", response, elapsed, outcome)
-    still_serves(gate, "web", caplog)
+    http_script(gate, caplog, script)
 
 
 @FUZZ
@@ -399,10 +395,7 @@ def test_http_answer_bodies(
 def test_http_sse_streams_split_anywhere(
     gate: Gate, caplog: pytest.LogCaptureFixture, script: tuple[dict[str, Any], Outcome]
 ) -> None:
-    plan, outcome = script
-    response, elapsed = gate.call("web", "plan", plan)
-    check(gate, "web", response, elapsed, outcome)
-    still_serves(gate, "web", caplog)
+    http_script(gate, caplog, script)
 
 
 @FUZZ
