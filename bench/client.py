@@ -9,6 +9,8 @@ from typing import Any
 
 import aiohttp
 
+from mcpstead.protocol import NAME_PARAMS
+
 CLIENT_VERSION = "2025-06-18"
 """Asked for in `initialize`; every target here speaks it. The answer's version rides on later requests."""
 ACCEPT = "application/json, text/event-stream"
@@ -49,7 +51,6 @@ MODERN_ENVELOPE = {
     "io.modelcontextprotocol/clientCapabilities": {},
     "io.modelcontextprotocol/clientInfo": {"name": "mcpstead-bench", "version": "1"},
 }
-NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 
 
 class McpSession:

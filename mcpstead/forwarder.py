@@ -39,10 +39,14 @@ class Parked:
 
     work: asyncio.Task[Any]
     call: InFlightCall
-    bridge: InputBridge
-    """The call's questions for the client (the same object as `call.bridge`)."""
     expires: float
     """Wall clock: the upstream call's own timeout; a requestState expires with it."""
+
+    @property
+    def bridge(self) -> InputBridge:
+        """The call's questions for the client."""
+        assert self.call.bridge is not None  # a parked call is a modern one, which always has its bridge
+        return self.call.bridge
 
 
 def _capability_object(name: str) -> dict[str, Any]:
@@ -148,17 +152,9 @@ class Forwarder:
         if session is not None and session.era == "modern":
             return await self._send_modern(supervisor, method, params, session, channel)
         self._check_in_flight(session)
-        loop = asyncio.get_running_loop()
         task = asyncio.current_task()
-        call = InFlightCall(
-            supervisor.name,
-            session,
-            channel,
-            loop.time() + supervisor.config.timeout_seconds,
-            task=task,
-            relay_wait=self._limits().relay_wait_seconds,
-            limit_hit=self._metrics.limit_hit,
-        )
+        call = self._new_call(supervisor, session, channel)
+        call.task = task
         in_flight = session.in_flight if session is not None and message_id is not None else None
         if in_flight is not None:
             in_flight[message_id] = call
@@ -177,6 +173,19 @@ class Forwarder:
         if isinstance(result, dict) and "task" in result:
             self._tasks.record(result, supervisor.name, session)
         return result
+
+    def _new_call(
+        self, supervisor: UpstreamSupervisor, session: DownstreamSession | None, channel: ReplyChannel | None
+    ) -> InFlightCall:
+        """A forwarded request in flight, due by the upstream's timeout."""
+        return InFlightCall(
+            supervisor.name,
+            session,
+            channel,
+            asyncio.get_running_loop().time() + supervisor.config.timeout_seconds,
+            relay_wait=self._limits().relay_wait_seconds,
+            limit_hit=self._metrics.limit_hit,
+        )
 
     # -- 2026-07-28 clients ------------------------------------------------------------------------------
 
@@ -225,18 +234,8 @@ class Forwarder:
         channel: ReplyChannel | None,
     ) -> Parked:
         self._check_in_flight(None)
-        loop = asyncio.get_running_loop()
-        timeout = supervisor.config.timeout_seconds
-        bridge = InputBridge()
-        call = InFlightCall(
-            supervisor.name,
-            session,
-            channel,
-            loop.time() + timeout,
-            relay_wait=self._limits().relay_wait_seconds,
-            limit_hit=self._metrics.limit_hit,
-            bridge=bridge,
-        )
+        call = self._new_call(supervisor, session, channel)
+        call.bridge = InputBridge()
         work = asyncio.create_task(supervisor.request(method, without_envelope(params), call=call), name="mcp-modern")
         call.task = work
         self._calls_in_flight += 1
@@ -247,7 +246,7 @@ class Forwarder:
                 task.exception()  # a parked call nobody came back for must not log "never retrieved"
 
         work.add_done_callback(ended)
-        return Parked(work, call, bridge, self._clock.wall() + timeout)
+        return Parked(work, call, self._clock.wall() + supervisor.config.timeout_seconds)
 
     def _resume(self, method: str, params: dict[str, Any], channel: ReplyChannel | None) -> Parked:
         """A retry: its answers go to the questions its parked call's upstream asked."""

@@ -202,7 +202,7 @@ class Gateway:
         whose headers there is nothing to check against)."""
         return self._header_tools.get(name) if isinstance(name, str) else None
 
-    def cache_hint(self, kind: str | None) -> tuple[int, str]:
+    def cache_hint(self) -> tuple[int, str]:
         """(ttlMs, cacheScope) for a modern list result: until the soonest scheduled refresh of an upstream's
         lists, 0 while any upstream is not ready (its items may appear any moment); always private, since
         no upstream said its lists are the same for everyone."""

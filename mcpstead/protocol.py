@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
+
+from mcpstead import __version__
+
+IMPLEMENTATION = {"name": "mcpstead", "version": __version__}
+"""What mcpstead calls itself: serverInfo to clients, clientInfo to upstreams."""
 
 SUPPORTED_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")
 """Legacy-era versions served downstream, newest first."""
@@ -41,6 +46,9 @@ MODERN_METHODS = frozenset(
 """Requests that exist in 2026-07-28; any other (initialize, ping, logging/setLevel, resources/subscribe,
 tasks/*) is answered 404 with -32601 on the modern wire."""
 
+NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+"""2026-07-28: methods whose `Mcp-Name` header mirrors a param, and which param."""
+
 Era = Literal["legacy", "modern"]
 
 
@@ -63,10 +71,16 @@ def classify_era(header_version: str | None, has_session: bool, message: Any) ->
 
 def without_envelope(params: Mapping[str, Any]) -> dict[str, Any]:
     """`params` with the modern envelope keys taken out of `_meta` (a legacy upstream must not see them)."""
+    return without_meta(params, ENVELOPE_KEYS)
+
+
+def without_meta(params: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """`params` with `keys` taken out of its `_meta` (and `_meta` gone if nothing else was in it)."""
     meta = params.get("_meta")
-    if not isinstance(meta, dict) or not ENVELOPE_KEYS & meta.keys():
+    dropped = frozenset(keys)
+    if not isinstance(meta, dict) or not dropped & meta.keys():
         return dict(params)
-    kept = {key: value for key, value in meta.items() if key not in ENVELOPE_KEYS}
+    kept = {key: value for key, value in meta.items() if key not in dropped}
     stripped = {key: value for key, value in params.items() if key != "_meta"}
     if kept:
         stripped["_meta"] = kept

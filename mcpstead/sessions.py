@@ -177,17 +177,20 @@ class ModernClients:
         self._clients: dict[str, ModernClient] = {}
         self._kept = kept
 
-    def seen(self, name: str, version: str, protocol_version: str, wall: float, monotonic: float) -> ModernClient:
-        """Note a request from this client; a client heard from for the first time is added."""
+    def seen(
+        self, name: str, version: str, protocol_version: str, wall: float, monotonic: float
+    ) -> tuple[ModernClient, bool]:
+        """Note a request from this client; a client heard from for the first time is added (True)."""
         client_id = f"2026:{name or 'unknown'}/{version}"
         client = self._clients.pop(client_id, None)
+        new = client is None
         if client is None:
             client = ModernClient(client_id, name, version, protocol_version, wall, monotonic)
             while len(self._clients) >= self._kept:
                 del self._clients[next(iter(self._clients))]
         client.last_activity = monotonic
         self._clients[client_id] = client  # the most recent last, so the oldest is first to go
-        return client
+        return client, new
 
     def __len__(self) -> int:
         return len(self._clients)

@@ -22,6 +22,7 @@ from mcpstead.protocol import (
     CLIENT_INFO_KEY,
     LOG_LEVEL_KEY,
     MODERN_VERSIONS,
+    NAME_PARAMS,
     PROTOCOL_VERSION_KEY,
 )
 from mcpstead.sessions import LOG_LEVELS
@@ -30,8 +31,6 @@ VERSION_HEADER = "mcp-protocol-version"
 METHOD_HEADER = "mcp-method"
 NAME_HEADER = "mcp-name"
 PARAM_HEADER_PREFIX = "mcp-param-"
-NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
-"""Methods whose `Mcp-Name` header mirrors a param, and which param."""
 _ROUTING_HEADERS = frozenset({VERSION_HEADER, METHOD_HEADER, NAME_HEADER})
 
 

@@ -15,13 +15,13 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
-from mcpstead import __version__, jsonrpc
+from mcpstead import jsonrpc
 from mcpstead.context import RequestContext
 from mcpstead.downstream.modern import ModernEndpoint
 from mcpstead.downstream.reply import RequestReply
 from mcpstead.downstream.streams import sse_event
 from mcpstead.gateway import Gateway
-from mcpstead.protocol import BATCH_VERSION, SUPPORTED_VERSIONS, classify_era, negotiate_version
+from mcpstead.protocol import BATCH_VERSION, IMPLEMENTATION, SUPPORTED_VERSIONS, classify_era, negotiate_version
 from mcpstead.router import dispatch, server_capabilities
 from mcpstead.sessions import DownstreamSession
 
@@ -108,7 +108,7 @@ def initialize_result(gateway: Gateway, protocol_version: str) -> dict[str, Any]
     return {
         "protocolVersion": protocol_version,
         "capabilities": server_capabilities(gateway.upstream_capabilities()),
-        "serverInfo": {"name": "mcpstead", "version": __version__},
+        "serverInfo": IMPLEMENTATION,
         "instructions": gateway.instructions(),
     }
 

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mcpstead import __version__, jsonrpc
+from mcpstead import jsonrpc
 from mcpstead.context import RequestContext
 from mcpstead.downstream.envelope import (
     VERSION_HEADER,
@@ -30,7 +30,7 @@ from mcpstead.downstream.envelope import (
 from mcpstead.downstream.listen import open_listen
 from mcpstead.downstream.reply import RequestReply
 from mcpstead.gateway import Gateway
-from mcpstead.protocol import MODERN_METHODS, MODERN_VERSIONS, SERVER_INFO_KEY
+from mcpstead.protocol import IMPLEMENTATION, MODERN_METHODS, MODERN_VERSIONS, SERVER_INFO_KEY
 from mcpstead.router import server_capabilities
 from mcpstead.sessions import DownstreamSession
 
@@ -38,12 +38,6 @@ CACHED_METHODS = frozenset(
     {"server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read"}
 )
 """Results that must say how long they may be cached (ttlMs, cacheScope)."""
-LIST_KINDS = {
-    "tools/list": "tools",
-    "prompts/list": "prompts",
-    "resources/list": "resources",
-    "resources/templates/list": "resourceTemplates",
-}
 HTTP_STATUS = {
     jsonrpc.PARSE_ERROR: 400,
     jsonrpc.INVALID_REQUEST: 400,
@@ -54,7 +48,6 @@ HTTP_STATUS = {
     jsonrpc.METHOD_NOT_FOUND: 404,
 }
 """The HTTP status of a JSON answer carrying each error code (others are 200), as the 2026-07-28 wire has it."""
-SERVER_INFO = {"name": "mcpstead", "version": __version__}
 
 
 def modern_error(msg_id: jsonrpc.JsonId, code: int, message: str, data: Any = None) -> Response:
@@ -76,10 +69,9 @@ def request_session(gateway: Gateway, envelope: Envelope, method: str) -> Downst
     info = envelope.client_info
     now_wall, now = gateway.clock.wall(), gateway.clock.monotonic()
     name, version = str(info.get("name", "")), str(info.get("version", ""))
-    known = len(gateway.modern_clients)
-    client = gateway.modern_clients.seen(name, version, envelope.protocol_version, now_wall, now)
+    client, new = gateway.modern_clients.seen(name, version, envelope.protocol_version, now_wall, now)
     client.calls += method == "tools/call"
-    if len(gateway.modern_clients) != known:
+    if new:
         gateway.bump()
     return DownstreamSession(
         session_id=client.client_id,
@@ -105,9 +97,9 @@ def shape_answer(gateway: Gateway, method: str, answer: dict[str, Any]) -> tuple
     shaped: dict[str, Any] = dict(result) if isinstance(result, dict) else {}
     shaped.setdefault("resultType", "complete")
     meta = shaped.get("_meta")
-    shaped["_meta"] = {**(meta if isinstance(meta, dict) else {}), SERVER_INFO_KEY: SERVER_INFO}
+    shaped["_meta"] = {**(meta if isinstance(meta, dict) else {}), SERVER_INFO_KEY: IMPLEMENTATION}
     if method in CACHED_METHODS:
-        ttl_ms, scope = gateway.cache_hint(LIST_KINDS.get(method))
+        ttl_ms, scope = gateway.cache_hint()
         shaped.setdefault("ttlMs", ttl_ms)
         shaped.setdefault("cacheScope", scope)
     return {**answer, "result": shaped}, 200

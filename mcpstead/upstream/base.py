@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mcpstead import __version__
 from mcpstead.errors import UpstreamError
-from mcpstead.protocol import LATEST_VERSION, MODERN_VERSIONS, SERVER_INFO_KEY
+from mcpstead.protocol import IMPLEMENTATION, LATEST_VERSION, MODERN_VERSIONS, SERVER_INFO_KEY
 
 if TYPE_CHECKING:
     from mcpstead.relay import InFlightCall
@@ -32,7 +31,6 @@ class MessageLimit:
 DEFAULT_LIMIT = MessageLimit()
 
 
-CLIENT_INFO = {"name": "mcpstead", "version": __version__}
 GATEWAY_CAPABILITIES: dict[str, Any] = {
     "sampling": {},
     "elicitation": {"form": {}, "url": {}},
@@ -105,7 +103,7 @@ async def initialize(
         {
             "protocolVersion": LATEST_VERSION,
             "capabilities": GATEWAY_CAPABILITIES if capabilities is None else capabilities,
-            "clientInfo": client_info or CLIENT_INFO,
+            "clientInfo": client_info or IMPLEMENTATION,
         },
         timeout,
     )

@@ -30,14 +30,17 @@ from mcpstead.headers import encode_header_value, param_headers
 from mcpstead.protocol import (
     CLIENT_CAPABILITIES_KEY,
     CLIENT_INFO_KEY,
+    IMPLEMENTATION,
     LOG_LEVEL_KEY,
     MODERN_VERSIONS,
+    NAME_PARAMS,
     PROTOCOL_VERSION_KEY,
     SUBSCRIPTION_ID_KEY,
+    without_meta,
 )
 from mcpstead.relay import InFlightCall, UpstreamInbound
-from mcpstead.upstream.base import CLIENT_INFO, DEFAULT_LIMIT, ByteCounter, MessageLimit, request_message
-from mcpstead.upstream.http import StreamableHttpConnection
+from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit, request_message
+from mcpstead.upstream.http import LISTEN_OPEN_SECONDS, StreamableHttpConnection
 from mcpstead.upstream.pending import unwrap
 from mcpstead.upstream.stdio import StdioConnection
 from mcpstead.upstream.wire import sse_events, sse_message
@@ -46,7 +49,6 @@ MODERN_VERSION = MODERN_VERSIONS[0]
 MAX_INPUT_ROUNDS = 16
 """How many input_required rounds one call may take before it is given up (an upstream that never stops
 asking must not hold a client forever)."""
-NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 LIST_FLAGS = ("toolsListChanged", "promptsListChanged", "resourcesListChanged")
 log = logging.getLogger("mcpstead.upstream")
 _bridged_ids = itertools.count(1)
@@ -136,7 +138,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
                 (self._uris.add if method == "resources/subscribe" else self._uris.discard)(uri)
                 self._relisten()
                 with contextlib.suppress(TimeoutError):  # in force once the new stream is acknowledged
-                    async with asyncio.timeout(timeout):
+                    async with asyncio.timeout(min(timeout, LISTEN_OPEN_SECONDS)):
                         await self._acknowledged.wait()
             return {}
         return await super().request(method, params, timeout, call)
@@ -164,6 +166,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         async with client.post(self._url, data=jsonrpc.encode(message), headers=headers) as response:
             if response.status in (400, 404, 405):
                 log.debug("upstream %s offers no subscriptions/listen (HTTP %s)", self._name, response.status)
+                self._acknowledged.set()  # nothing will acknowledge a subscription: do not wait for it
                 return False
             if response.status >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
                 raise UpstreamError(self._name, f"upstream '{self._name}' listen stream: HTTP {response.status}")
@@ -236,14 +239,7 @@ def untagged(message: dict[str, Any]) -> dict[str, Any]:
     params = message.get("params")
     if not isinstance(params, dict):
         return message
-    meta = params.get("_meta")
-    if not isinstance(meta, dict) or SUBSCRIPTION_ID_KEY not in meta:
-        return message
-    kept = {key: value for key, value in meta.items() if key != SUBSCRIPTION_ID_KEY}
-    stripped = {key: value for key, value in params.items() if key != "_meta"}
-    if kept:
-        stripped["_meta"] = kept
-    return {**message, "params": stripped}
+    return {**message, "params": without_meta(params, (SUBSCRIPTION_ID_KEY,))}
 
 
 def with_envelope(params: dict[str, Any], call: InFlightCall | None) -> dict[str, Any]:
@@ -254,7 +250,7 @@ def with_envelope(params: dict[str, Any], call: InFlightCall | None) -> dict[str
     session = call.session if call is not None else None
     envelope[PROTOCOL_VERSION_KEY] = MODERN_VERSION
     envelope[CLIENT_CAPABILITIES_KEY] = session.capabilities if session is not None else {}
-    envelope[CLIENT_INFO_KEY] = CLIENT_INFO
+    envelope[CLIENT_INFO_KEY] = IMPLEMENTATION
     if session is not None and session.log_level is not None:
         envelope[LOG_LEVEL_KEY] = session.log_level
     return {**params, "_meta": envelope}

@@ -35,6 +35,11 @@ from mcp.types import (
 )
 from pydantic import BaseModel
 
+from mcpstead.config_load import parse_config
+from mcpstead.relay import UpstreamInbound
+from mcpstead.upstream.base import discover
+from mcpstead.upstream.modern import ModernHttpConnection
+from tests.fakes import RecordingHooks
 from tests.integration.gateway_harness import RunningGateway, run_gateway
 from tests.integration.modern_only import build_modern_only_app
 from tests.integration.upstreams import serve_app
@@ -244,3 +249,20 @@ async def test_a_2026_upstreams_list_changes_and_resource_updates_reach_2025_cli
                 while "up__sprout" not in {t.name for t in (await client.list_tools()).tools}:
                     changed.clear()
                     await changed.wait()
+
+
+async def test_a_subscribe_to_a_2026_upstream_without_listen_does_not_wait_for_an_acknowledgement() -> None:
+    """The modern-only server offers no subscriptions/listen (404): a subscribe returns at once instead of
+    waiting for an acknowledgement that cannot come (the call's timeout here is 30 s)."""
+    app = build_modern_only_app()
+    async with serve_app(app) as url:
+        config = parse_config(f"servers:\n  - name: new\n    url: {url}\n", "t.yaml", {}).servers[0]
+        connection = ModernHttpConnection(config, UpstreamInbound("new", RecordingHooks()))
+        await connection.open()
+        try:
+            await discover(connection, "new", 5)
+            async with asyncio.timeout(1):  # under the 2 s an unacknowledged subscribe may wait
+                assert await connection.request("resources/subscribe", {"uri": "note://x"}, 30) == {}
+            assert "subscriptions/listen" in app.state.methods
+        finally:
+            await connection.close()

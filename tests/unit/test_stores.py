@@ -102,11 +102,12 @@ def test_call_log_default_bound() -> None:
 
 def test_modern_clients_are_remembered_by_client_info_and_bounded() -> None:
     clients = ModernClients(kept=2)
-    first = clients.seen("a", "1", "2026-07-28", wall=100.0, monotonic=10.0)
-    assert clients.seen("a", "1", "2026-07-28", wall=101.0, monotonic=11.0) is first
+    first, new = clients.seen("a", "1", "2026-07-28", wall=100.0, monotonic=10.0)
+    assert new
+    assert clients.seen("a", "1", "2026-07-28", wall=101.0, monotonic=11.0) == (first, False)
     clients.seen("b", "1", "2026-07-28", wall=102.0, monotonic=12.0)
     clients.seen("a", "1", "2026-07-28", wall=103.0, monotonic=13.0)  # heard from again: the newest
-    clients.seen("c", "", "2026-07-28", wall=104.0, monotonic=14.0)  # so "b" is the one to go
+    assert clients.seen("c", "", "2026-07-28", wall=104.0, monotonic=14.0)[1]  # new, so "b" is the one to go
     views = clients.views(wall_now=110.0, monotonic_now=20.0)
     assert [(v.session_id, v.era, v.created_at, v.last_activity) for v in views] == [
         ("2026:a/1", "modern", 100.0, 103.0),
