@@ -159,8 +159,8 @@ class ServerConfig(_Model):
     protocol_version: Literal["auto", "2026-07-28", "2025-11-25"] = "auto"
     """The era to speak upstream (Streamable HTTP and stdio). 2026-07-28: server/discover and an envelope on
     every request, no session. 2025-11-25: the 2025 handshake (negotiating down as the server wants). auto:
-    the handshake first, which dual-era servers speak too, with what a gateway relies on (push-style
-    requests, subscriptions); 2026-07-28 when it is refused as a modern-only server refuses it."""
+    server/discover first, then the handshake; 2026-07-28 to a server that takes only the first, a 2025
+    session with one that takes both (it keeps push-style requests, subscriptions, per-client sessions)."""
 
     @field_validator("inherit_env", mode="before")
     @classmethod

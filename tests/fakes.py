@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mcpstead.config import ServerConfig
-from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError
+from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamRpcError, UpstreamTimeoutError
 from mcpstead.jsonrpc import METHOD_NOT_FOUND
 from mcpstead.relay import InFlightCall
 from mcpstead.sessions import DownstreamSession
@@ -115,6 +115,8 @@ class FakeUpstream:
             return scripted
         if method == "initialize":
             return initialize_result()
+        if method == "server/discover":
+            raise rpc_error("fake")  # what a 2025-era server answers
         if method == "tools/list":
             return {"tools": list(self.tools)}
         if method == "ping":
@@ -149,7 +151,11 @@ class FakeConnection:
             raise UpstreamDisconnectedError(self.name, self.close_reason)
         held = self.upstream.hold.get(method)
         if held is not None:
-            await held.wait()
+            try:
+                async with asyncio.timeout(timeout):  # as the real transports bound every request
+                    await held.wait()
+            except TimeoutError:
+                raise UpstreamTimeoutError(self.name, timeout) from None
         return self.upstream.answer(method, params)
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:

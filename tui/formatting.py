@@ -47,6 +47,9 @@ TRANSPORT_LABELS: dict[TransportShown, str] = {
     "auto": "auto",
 }
 
+ERA_LABELS = {"legacy": "2025", "modern": "2026"}
+"""2025: the handshake and sessions (2024-11-05 to 2025-11-25); 2026: 2026-07-28, stateless."""
+
 ELLIPSIS = "…"
 
 
@@ -141,6 +144,11 @@ def outcome(value: CallOutcome) -> Text:
 def transport(value: TransportShown) -> Text:
     """Short transport name, to keep the upstream table narrow."""
     return Text(TRANSPORT_LABELS.get(value, value), end="")
+
+
+def era(value: str | None) -> Text:
+    """The protocol era an upstream speaks, by the year of its revisions ("" until it is known)."""
+    return Text(ERA_LABELS.get(value or "", ""), end="")
 
 
 def qualified(name: str, limit: int = 60) -> Text:

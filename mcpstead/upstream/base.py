@@ -51,13 +51,15 @@ def next_request_id() -> int:
 
 @dataclass(frozen=True, slots=True)
 class UpstreamIdentity:
-    """What the upstream told us about itself in `initialize`."""
+    """What the upstream told us about itself in `initialize` or `server/discover`."""
 
     protocol_version: str
     server_name: str
     server_version: str
     capabilities: dict[str, Any]
     instructions: str | None = None
+    versions: tuple[str, ...] = ()
+    """Every version it serves (`server/discover`'s supportedVersions); the negotiated one after a handshake."""
 
 
 class Connection(Protocol):
@@ -111,12 +113,14 @@ async def initialize(
         raise UpstreamError(upstream, f"upstream '{upstream}' initialize returned no result object")
     info = _mapping(result.get("serverInfo"))
     capabilities = _mapping(result.get("capabilities"))
+    version = str(result.get("protocolVersion", LATEST_VERSION))
     identity = UpstreamIdentity(
-        protocol_version=str(result.get("protocolVersion", LATEST_VERSION)),
+        protocol_version=version,
         server_name=str(info.get("name", "")),
         server_version=str(info.get("version", "")),
         capabilities=capabilities,
         instructions=result["instructions"] if isinstance(result.get("instructions"), str) else None,
+        versions=(version,),
     )
     await connection.notify("notifications/initialized")
     connection.initialized()
@@ -124,23 +128,25 @@ async def initialize(
 
 
 async def discover(connection: Connection, upstream: str, timeout: float) -> UpstreamIdentity:
-    """The 2026-07-28 way to learn what an upstream is: `server/discover` (no handshake, no session)."""
+    """The 2026-07-28 way to learn what an upstream is: `server/discover` (no handshake, no session). The
+    caller says `connection.initialized()` once it speaks this era to it (detection may not)."""
     result = await connection.request("server/discover", {}, timeout)
     if not isinstance(result, dict):
         raise UpstreamError(upstream, f"upstream '{upstream}' server/discover returned no result object")
-    versions = result.get("supportedVersions")
-    served = [v for v in MODERN_VERSIONS if isinstance(versions, list) and v in versions]
+    offered = result.get("supportedVersions")
+    versions = tuple(version for version in offered if isinstance(version, str)) if isinstance(offered, list) else ()
+    served = [v for v in MODERN_VERSIONS if v in versions]
     if not served:
         raise UpstreamError(upstream, f"upstream '{upstream}' serves none of {', '.join(MODERN_VERSIONS)} ({versions})")
     meta = _mapping(result.get("_meta"))
     info = _mapping(meta.get(SERVER_INFO_KEY))
-    connection.initialized()
     return UpstreamIdentity(
         protocol_version=served[0],
         server_name=str(info.get("name", "")),
         server_version=str(info.get("version", "")),
         capabilities=_mapping(result.get("capabilities")),
         instructions=result["instructions"] if isinstance(result.get("instructions"), str) else None,
+        versions=versions,
     )
 
 

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -36,10 +37,11 @@ from mcpstead.protocol import (
     NAME_PARAMS,
     PROTOCOL_VERSION_KEY,
     SUBSCRIPTION_ID_KEY,
+    Era,
     without_meta,
 )
 from mcpstead.relay import InFlightCall, UpstreamInbound
-from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit, request_message
+from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit, notification_message, request_message
 from mcpstead.upstream.http import LISTEN_OPEN_SECONDS, StreamableHttpConnection
 from mcpstead.upstream.pending import unwrap
 from mcpstead.upstream.stdio import StdioConnection
@@ -56,16 +58,42 @@ _bridged_ids = itertools.count(1)
 
 class ModernExchanges:
     """What both transports do the same in this era: the request loop that bridges `input_required` for a
-    2025-era client. A transport gives `_exchange`, one request and its result."""
+    2025-era client, and subscriptions held in the filter of a `subscriptions/listen` stream. A transport
+    gives `_exchange` (one request and its result) and `_relisten` (the stream again, with the filter)."""
 
     _name: str
+    _uris: set[str]
+    """Resources the gateway's clients subscribed to, for the listen stream's filter."""
+    _acknowledged: asyncio.Event
+    """Set when the current listen stream's filter is acknowledged (or no stream is coming)."""
 
     async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
         raise NotImplementedError
 
+    def _relisten(self) -> None:
+        raise NotImplementedError
+
+    def _listen_filter(self) -> dict[str, Any]:
+        wanted: dict[str, Any] = {flag: True for flag in LIST_FLAGS}
+        if self._uris:
+            wanted["resourceSubscriptions"] = sorted(self._uris)
+        return {"notifications": wanted}
+
     async def request(
         self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
     ) -> Any:
+        """`resources/subscribe` and `unsubscribe` do not exist in this era: the URI joins (or leaves) the
+        listen stream's filter, which is opened again with it. Anything else is a request, with as many
+        input_required rounds as a 2025-era client is asked to answer."""
+        if method in ("resources/subscribe", "resources/unsubscribe"):
+            uri = (params or {}).get("uri")
+            if isinstance(uri, str):
+                (self._uris.add if method == "resources/subscribe" else self._uris.discard)(uri)
+                self._relisten()
+                with contextlib.suppress(TimeoutError):  # in force once the new stream is acknowledged
+                    async with asyncio.timeout(min(timeout, LISTEN_OPEN_SECONDS)):
+                        await self._acknowledged.wait()
+            return {}
         asked = dict(params or {})
         current = asked
         for _round in range(MAX_INPUT_ROUNDS + 1):
@@ -116,32 +144,14 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         tool_schema: Callable[[str], Any] = lambda name: None,
     ) -> None:
         super().__init__(config, inbound, count_bytes=count_bytes, limit=limit)
-        self._uris: set[str] = set()
-        """Resources the gateway's clients subscribed to, for the listen stream's filter."""
+        self._uris = set()
         self._acknowledged = asyncio.Event()
-        """Set when the current listen stream's filter is acknowledged."""
         self._tool_schema = tool_schema
         """The input schema of one of the upstream's tools, for the Mcp-Param-* headers its calls carry."""
 
     def initialized(self) -> None:
         """After discovery: the `subscriptions/listen` stream this era has in place of the GET stream."""
         super().initialized()
-
-    async def request(
-        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
-    ) -> Any:
-        """`resources/subscribe` and `unsubscribe` do not exist in this era: the URI joins (or leaves) the
-        listen stream's filter, which is opened again with it."""
-        if method in ("resources/subscribe", "resources/unsubscribe"):
-            uri = (params or {}).get("uri")
-            if isinstance(uri, str):
-                (self._uris.add if method == "resources/subscribe" else self._uris.discard)(uri)
-                self._relisten()
-                with contextlib.suppress(TimeoutError):  # in force once the new stream is acknowledged
-                    async with asyncio.timeout(min(timeout, LISTEN_OPEN_SECONDS)):
-                        await self._acknowledged.wait()
-            return {}
-        return await super().request(method, params, timeout, call)
 
     def _relisten(self) -> None:
         self._acknowledged.clear()
@@ -158,10 +168,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         client = self._client
         if client is None:
             return False
-        wanted: dict[str, Any] = {flag: True for flag in LIST_FLAGS}
-        if self._uris:
-            wanted["resourceSubscriptions"] = sorted(self._uris)
-        request_id, message = request_message("subscriptions/listen", with_envelope({"notifications": wanted}, None))
+        request_id, message = request_message("subscriptions/listen", with_envelope(self._listen_filter(), None))
         headers = self._request_headers("subscriptions/listen", {})
         async with client.post(self._url, data=jsonrpc.encode(message), headers=headers) as response:
             if response.status in (400, 404, 405):
@@ -228,10 +235,85 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
 
 
 class ModernStdioConnection(ModernExchanges, StdioConnection):
-    """A child that speaks 2026-07-28 on stdin/stdout: the envelope on every request, no handshake."""
+    """A child that speaks 2026-07-28 on stdin/stdout: the envelope on every request, no handshake, and a
+    `subscriptions/listen` request whose notifications (tagged with its id) come on stdout among the rest;
+    a new filter cancels it (`notifications/cancelled`, the one client notification of this era on stdio)
+    and listens again. Detection asks a child `server/discover` and then `initialize` on this connection,
+    switching the era it speaks (`speak`), so finding out costs no second start."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        inbound: UpstreamInbound,
+        stderr: deque[str],
+        on_stderr: Callable[[], None],
+        count_bytes: ByteCounter = lambda direction, size: None,
+        limit: MessageLimit = DEFAULT_LIMIT,
+    ) -> None:
+        super().__init__(config, inbound, stderr, on_stderr, count_bytes, limit)
+        self._legacy = False
+        self._uris = set()
+        self._acknowledged = asyncio.Event()
+        self._listen_id: int | None = None
+        """The id of the listen request in force; its notifications carry it."""
+        self._listen_lock = asyncio.Lock()
+
+    def speak(self, era: Era) -> None:
+        self._legacy = era == "legacy"
+
+    async def request(
+        self, method: str, params: dict[str, Any] | None, timeout: float, call: InFlightCall | None = None
+    ) -> Any:
+        if self._legacy:
+            return await StdioConnection.request(self, method, params, timeout, call)
+        return await super().request(method, params, timeout, call)
 
     async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
         return await StdioConnection.request(self, method, with_envelope(params, call), timeout, call)
+
+    def initialized(self) -> None:
+        """Once the era is settled (a 2025 handshake on this connection says so too): listen."""
+        if not self._legacy:
+            self._relisten()
+
+    def _relisten(self) -> None:
+        self._acknowledged.clear()
+        self._tasks.append(asyncio.create_task(self._listen(), name=f"stdio-listen-{self._name}"))
+
+    async def _listen(self) -> None:
+        """End the listen request in force, if any, and send one with the current filter."""
+        async with self._listen_lock:
+            with contextlib.suppress(UpstreamError):  # the link is gone: the supervisor sees it
+                if self._listen_id is not None:
+                    ended = {"requestId": self._listen_id, "reason": "listening with a new filter"}
+                    await self._send(notification_message("notifications/cancelled", ended))
+                request_id, message = request_message(
+                    "subscriptions/listen", with_envelope(self._listen_filter(), None)
+                )
+                self._listen_id = request_id
+                await self._send(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if self._listen_id is None or self._legacy:
+            super()._dispatch(message)
+            return
+        if jsonrpc.is_response(message) and message.get("id") == self._listen_id:
+            self._listen_id = None  # refused (no listen offered) or ended by the child
+            self._acknowledged.set()  # nothing will acknowledge a subscription: do not wait for it
+            log.debug("upstream %s listen request answered: %s", self._name, message.get("error") or "ended")
+        elif message.get("method") == "notifications/subscriptions/acknowledged":
+            self._acknowledged.set()
+        elif jsonrpc.is_notification(message) and is_tagged(message):
+            self._inbound.deliver(untagged(message))
+        else:
+            super()._dispatch(message)
+
+
+def is_tagged(message: dict[str, Any]) -> bool:
+    """A listen stream's notification (the subscription's id in `_meta`)."""
+    params = message.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return isinstance(meta, dict) and SUBSCRIPTION_ID_KEY in meta
 
 
 def untagged(message: dict[str, Any]) -> dict[str, Any]:

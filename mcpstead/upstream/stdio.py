@@ -152,8 +152,11 @@ class StdioConnection(OutOfBandLink):
             # Not JSON-RPC: a misbehaving server printing to stdout. Keep it where a human can see it.
             self._remember_stderr(f"[stdout, not JSON-RPC] {line.decode(errors='replace').rstrip()}")
             return
-        if not isinstance(message, dict):
-            return
+        if isinstance(message, dict):
+            self._dispatch(message)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        """One message from the child: an answer to its waiter, a request or notification to the inbound."""
         if jsonrpc.is_response(message):
             self._pending.resolve(message)
         elif jsonrpc.is_request(message):

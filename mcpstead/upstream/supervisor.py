@@ -20,7 +20,7 @@ from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.headers import header_annotations
-from mcpstead.protocol import MODERN_VERSIONS, Era
+from mcpstead.protocol import LATEST_VERSION, MODERN_VERSIONS, Era
 from mcpstead.relay import InboundHooks, InFlightCall, UpstreamInbound
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
@@ -36,6 +36,7 @@ from mcpstead.upstream.base import (
 )
 from mcpstead.upstream.health import HealthWatch
 from mcpstead.upstream.lists import fetch_lists
+from mcpstead.upstream.modern import ModernStdioConnection
 from mcpstead.upstream.pool import ClientSessionPool
 from mcpstead.upstream.stdio import STDERR_LINES, StdioConnection
 from mcpstead.upstream.transports import Connect, ConnectionHooks, connect_transport
@@ -43,6 +44,9 @@ from mcpstead.upstream.wire import speaks_modern
 
 log = logging.getLogger("mcpstead.upstream")
 stderr_log = logging.getLogger("mcpstead.upstream.stderr")
+DISCOVER_PROBE_SECONDS = 10.0
+"""`protocol_version: auto` asks `server/discover` first; a 2025-era server that leaves a request before its
+handshake unanswered costs at most this long before the handshake is tried."""
 RETRY_ON_CALL_SECONDS = 1.0
 """A call to an upstream in backoff brings its next connect attempt forward, at most this often."""
 
@@ -296,62 +300,117 @@ class UpstreamSupervisor:
         await self._drop_connection()
         transport = self.transport or self.config.transport
         if not self._detects or self.transport is not None:
-            if transport == "sse":
-                await self._connect_with(transport, "legacy")
-            else:
-                await self._connect_in_era(transport)
+            await self._connect_over(transport)
             return
         # protocol: auto. Streamable HTTP first; a 400/404/405 means "try the legacy HTTP+SSE transport"
         # (the spec's backwards-compatibility rule). What worked is remembered until a connect fails.
         try:
-            await self._connect_in_era("streamable-http")
+            await self._connect_over("streamable-http")
         except UpstreamError as exc:
             if exc.status not in (400, 404, 405) or speaks_modern(exc):
                 raise
             log.info("upstream %s: Streamable HTTP refused (HTTP %s); trying HTTP+SSE", self.name, exc.status)
             await self._drop_connection()
-            await self._connect_with("sse", "legacy")
+            await self._connect_over("sse")
 
-    async def _connect_in_era(self, transport: TransportKind) -> None:
-        """Streamable HTTP or stdio. `protocol_version: 2026-07-28` speaks that era. `auto` tries the 2025
-        handshake first, which every dual-era server speaks too, with what a gateway relies on (push-style
-        requests, subscriptions), and speaks 2026-07-28 to a server that refuses the handshake the way a
-        modern-only one does (an error of that era: brief §12.5). The era found is remembered until a
-        connect fails (a stdio child then starts again in it)."""
+    async def _connect_over(self, transport: TransportKind) -> None:
+        """Connect, in the era the config pins or, under `auto`, the one found (and then remembered until a
+        connect fails); HTTP+SSE is 2025-era only."""
         pinned = self.config.protocol_version
-        if pinned in MODERN_VERSIONS or (pinned == "auto" and self.era == "modern"):
-            await self._connect_with(transport, "modern")
-            return
-        try:
-            await self._connect_with(transport, "legacy")
-        except UpstreamError as exc:
-            if pinned != "auto" or not speaks_modern(exc):
-                raise
-            log.info("upstream %s refuses the 2025 handshake as a 2026-07-28 server does (%s)", self.name, exc)
-            await self._drop_connection()
-            await self._connect_with(transport, "modern")
-
-    async def _connect_with(self, transport: TransportKind, era: Era) -> None:
-        """Connect and learn what the upstream is: server/discover in 2026-07-28, else the handshake."""
-        hooks = replace(self._hooks, era=era) if era == "modern" else self._hooks
-        connection = self._connect_to(self.config, transport, hooks)
-        self._connection = connection
+        known: Era | None = self.era if pinned == "auto" else "modern" if pinned in MODERN_VERSIONS else "legacy"
+        if transport == "sse":
+            known = "legacy"
+        connection = self._open_link(transport, "legacy" if known == "legacy" else "modern")
         try:
             await connection.open()
             with measured(self.stats.initialize, self.stats.initialize_duration, self._clock.monotonic):
-                if era == "modern":
-                    self.identity = await discover(connection, self.name, self.config.timeout_seconds)
-                else:
-                    self.identity = await initialize(connection, self.name, self.config.timeout_seconds)
-            self.era = era
-            await self._refresh_lists(connection)
+                self.identity, self.era = await self._learn(transport, known)
+            if self.era == "modern":
+                self._link().initialized()  # its listen stream, once the era is settled
+            await self._refresh_lists(self._link())
         except UpstreamError:
             if self._detects:
                 self.transport = None
-            if self.config.protocol_version == "auto" and transport != "sse":
+            if pinned == "auto" and transport != "sse":
                 self.era = None  # find out again next time: the server may have changed
             raise
         self.transport = transport
+
+    async def _learn(self, transport: TransportKind, known: Era | None) -> tuple[UpstreamIdentity, Era]:
+        """What the upstream is, and the era to speak to it. Detection (`auto`, era not known yet) follows
+        the spec (brief §12.4, §12.5): `server/discover` first (any answer but an error of that era, or none
+        within DISCOVER_PROBE_SECONDS, means "try the handshake"), then `initialize`, on the same child for
+        stdio. A server that takes both is dual-era, and keeps the 2025 session: it has what a gateway relies
+        on (requests pushed mid-call by tools not written for input_required, per-client sessions,
+        subscriptions, tasks), and 2026-07-28 clients are bridged to it. One that takes only discover, or
+        refuses the handshake the way a modern-only server does (an error of that era), is spoken to in
+        2026-07-28."""
+        timeout = self.config.timeout_seconds
+        if known == "modern":
+            return await discover(self._link(), self.name, timeout), "modern"
+        found: UpstreamIdentity | None = None
+        aside: Connection | None = None
+        if known is None:
+            try:
+                found = await discover(self._link(), self.name, min(timeout, DISCOVER_PROBE_SECONDS))
+            except UpstreamError as exc:
+                if speaks_modern(exc, refusing="server/discover"):
+                    raise
+                log.debug("upstream %s: server/discover refused (%s); trying the 2025 handshake", self.name, exc)
+            aside = await self._handshake_aside(transport)
+        try:
+            identity = await initialize(self._link(), self.name, timeout)
+        except UpstreamError as exc:
+            modern = found is not None or (
+                self.config.protocol_version == "auto" and transport != "sse" and speaks_modern(exc)
+            )
+            if not modern:
+                raise
+            log.info("upstream %s speaks 2026-07-28 only (the 2025 handshake: %s)", self.name, exc)
+            await self._back_to_modern(transport, aside)
+            aside = None
+            return found or await discover(self._link(), self.name, timeout), "modern"
+        finally:
+            if aside is not None:
+                await aside.close()
+        if found is not None:
+            log.info("upstream %s serves both eras; mcpstead keeps a %s session with it", self.name, LATEST_VERSION)
+        return identity, "legacy"
+
+    def _open_link(self, transport: TransportKind, era: Era) -> Connection:
+        """The (unopened) connection for one era, as the supervisor's current one."""
+        hooks = replace(self._hooks, era=era) if era == "modern" else self._hooks
+        self._connection = self._connect_to(self.config, transport, hooks)
+        return self._connection
+
+    def _link(self) -> Connection:
+        assert self._connection is not None
+        return self._connection
+
+    async def _handshake_aside(self, transport: TransportKind) -> Connection | None:
+        """After the probe, the handshake: on the same stdio child, now spoken to in the 2025 era (so
+        finding out costs no second start), or over a new HTTP connection of that era while the probing one
+        is set aside (and returned) in case the handshake is refused."""
+        connection = self._link()
+        if isinstance(connection, ModernStdioConnection):
+            connection.speak("legacy")
+            return None
+        legacy = self._open_link(transport, "legacy")
+        await legacy.open()
+        return connection
+
+    async def _back_to_modern(self, transport: TransportKind, aside: Connection | None) -> None:
+        """The handshake was refused: speak 2026-07-28 on the stdio child, or on the HTTP connection set
+        aside (a new one when the era was remembered wrong)."""
+        connection = self._link()
+        if isinstance(connection, ModernStdioConnection):
+            connection.speak("modern")
+            return
+        await self._drop_connection()
+        if aside is None:
+            aside = self._open_link(transport, "modern")
+            await aside.open()
+        self._connection = aside
 
     def _tool_schema(self, name: str) -> Any:
         """The input schema of one of the upstream's tools (2026-07-28 calls mirror annotated arguments)."""

@@ -140,16 +140,15 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-MODERN_REFUSALS = frozenset(
-    {jsonrpc.METHOD_NOT_FOUND, jsonrpc.HEADER_MISMATCH, jsonrpc.MISSING_CLIENT_CAPABILITY, jsonrpc.UNSUPPORTED_VERSION}
-)
-"""How a modern-only server refuses `initialize` (a 2025-era server answers it): -32601 since the method does
-not exist in 2026-07-28, or one of that era's own codes."""
+MODERN_ERRORS = frozenset({jsonrpc.HEADER_MISMATCH, jsonrpc.MISSING_CLIENT_CAPABILITY, jsonrpc.UNSUPPORTED_VERSION})
+"""The error codes only the 2026-07-28 era has."""
 
 
-def speaks_modern(exc: UpstreamError) -> bool:
-    """Whether the error answering our handshake came from a 2026-07-28 server: a JSON-RPC error (a stdio
-    answer, or an HTTP error's body) of that era, or one naming 2026-07-28 among the versions it supports."""
+def speaks_modern(exc: UpstreamError, *, refusing: str = "initialize") -> bool:
+    """Whether the error answering `refusing` came from a 2026-07-28 server: a JSON-RPC error (a stdio
+    answer, or an HTTP error's body) with a code of that era, or one naming 2026-07-28 among the versions
+    it supports. A refused `initialize` may also be -32601, since the method does not exist in that era
+    (a 2025-era server answers an unknown `server/discover` with -32601 too, so that counts only there)."""
     error = exc.error if isinstance(exc, UpstreamRpcError) else exc.body_error
     if error is None:
         return False
@@ -157,4 +156,5 @@ def speaks_modern(exc: UpstreamError) -> bool:
     supported = data.get("supported") if isinstance(data, dict) else None
     if isinstance(supported, list) and any(version in supported for version in MODERN_VERSIONS):
         return True
-    return error.get("code") in MODERN_REFUSALS
+    code = error.get("code")
+    return code in MODERN_ERRORS or (refusing == "initialize" and code == jsonrpc.METHOD_NOT_FOUND)

@@ -18,7 +18,9 @@ servers:
     url: http://127.0.0.1:9/mcp
     session: per_client
     max_sessions: 2
+    protocol_version: "2025-11-25"
 """
+"""Pinned, so that the shared connection is the first (era detection has its own tests)."""
 
 
 def scripted() -> FakeUpstream:

@@ -1,6 +1,7 @@
 """A 2026-07-28-only stdio server, by hand (run as a script): it refuses `initialize` with -32601 as a modern
 server does, checks every request's envelope, and serves `server/discover`, `tools/list`, `echo` and `ask`,
-which asks the client for a name through `input_required` and greets it on the retry that brings it."""
+which asks the client for a name through `input_required` and greets it on the retry that brings it. Its
+stderr says when it started and each method it was sent."""
 
 from __future__ import annotations
 
@@ -63,8 +64,11 @@ def answer(message: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def main() -> None:
+    print("started", file=sys.stderr, flush=True)  # each start and each method, for the test to see
     for line in sys.stdin:
-        reply = answer(json.loads(line))
+        message = json.loads(line)
+        print(f"method {message.get('method')}", file=sys.stderr, flush=True)
+        reply = answer(message)
         if reply is not None:
             sys.stdout.write(json.dumps(reply) + "\n")
             sys.stdout.flush()

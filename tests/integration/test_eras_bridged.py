@@ -11,6 +11,7 @@ combination must give what the same client gets from the upstream directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ from mcpstead.relay import UpstreamInbound
 from mcpstead.upstream.base import discover
 from mcpstead.upstream.modern import ModernHttpConnection
 from tests.fakes import RecordingHooks
+from tests.integration.changing_upstream import build_changing_upstream
 from tests.integration.gateway_harness import RunningGateway, run_gateway
 from tests.integration.modern_only import build_modern_only_app
 from tests.integration.upstreams import serve_app
@@ -167,12 +169,12 @@ async def test_health_says_which_era_each_upstream_speaks(env: Env) -> None:
     assert servers["modern"]["era"] == "modern"
 
 
-async def test_auto_speaks_2026_to_an_upstream_that_refuses_the_handshake_as_a_modern_one_does() -> None:
+async def test_auto_asks_discover_first_and_speaks_2026_to_an_upstream_that_refuses_the_handshake() -> None:
     app = build_modern_only_app()
     async with serve_app(app) as url, run_gateway(f"servers:\n  - name: new\n    url: {url}\n") as gateway:
         health = await gateway.wait_connected("new")
         assert {s["name"]: s["era"] for s in health["servers"]} == {"new": "modern"}
-        assert app.state.methods[:3] == ["initialize", "server/discover", "tools/list"]  # no HTTP+SSE attempt
+        assert app.state.methods[:3] == ["server/discover", "initialize", "tools/list"]  # no HTTP+SSE attempt
         for mode in MODES.values():
             async with Client(gateway.url, mode=mode) as client:
                 result = await client.call_tool("new__echo", {"message": "hi"})
@@ -180,8 +182,9 @@ async def test_auto_speaks_2026_to_an_upstream_that_refuses_the_handshake_as_a_m
 
 
 async def test_a_stdio_child_that_speaks_only_2026_is_spoken_to_in_2026() -> None:
-    """auto: the handshake is refused as a modern server refuses it, so a new child is spoken to in
-    2026-07-28; its input_required is bridged for a 2025 client and passed through for a 2026 one."""
+    """auto: the child answers server/discover and refuses the handshake as a modern server does, so it is
+    spoken to in 2026-07-28, without a second start; its input_required is bridged for a 2025 client and
+    passed through for a 2026 one."""
     script = Path(__file__).with_name("modern_only_stdio.py")
     config = (
         f"servers:\n  - name: kid\n    command: {json.dumps(sys.executable)}\n    args: [{json.dumps(str(script))}]\n"
@@ -189,6 +192,8 @@ async def test_a_stdio_child_that_speaks_only_2026_is_spoken_to_in_2026() -> Non
     async with run_gateway(config) as gateway:
         health = await gateway.wait_connected("kid")
         assert {s["name"]: s["era"] for s in health["servers"]} == {"kid": "modern"}
+        tail = next(s["stderr_tail"] for s in health["servers"] if s["name"] == "kid")
+        assert tail[:4] == ["started", "method server/discover", "method initialize", "method tools/list"]
         for mode in MODES.values():
             async with Client(gateway.url, mode=mode, elicitation_callback=elicitation) as client:
                 echoed = await client.call_tool("kid__echo", {"message": "hi"})
@@ -197,31 +202,12 @@ async def test_a_stdio_child_that_speaks_only_2026_is_spoken_to_in_2026() -> Non
             assert texts == ["stdio echo: hi", "hello, Ada"], mode
 
 
-def build_changing_upstream() -> MCPServer:
-    server = MCPServer("changing")
-
-    @server.resource("note://a", description="A note that changes")
-    def note() -> str:
-        return "a note"
-
-    @server.tool(description="Says the note changed.")
-    async def touch(ctx: Context) -> str:
-        await ctx.notify_resource_updated("note://a")
-        return "touched"
-
-    @server.tool(description="Adds a tool.")
-    async def grow(ctx: Context) -> str:
-        server.add_tool(lambda: "new", name="sprout", description="added later")
-        await ctx.notify_tools_changed()
-        return "grown"
-
-    return server
-
-
 @pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")  # subscribe: a 2025 client's
-async def test_a_2026_upstreams_list_changes_and_resource_updates_reach_2025_clients() -> None:
+@pytest.mark.parametrize("transport", ["http", "stdio"])
+async def test_a_2026_upstreams_list_changes_and_resource_updates_reach_2025_clients(transport: str) -> None:
     """A 2026-07-28 upstream has no resources/subscribe and no GET stream: mcpstead holds its
-    subscriptions/listen stream, with the URIs its 2025 clients subscribed to in the filter."""
+    subscriptions/listen stream (over stdio, a listen request whose notifications come among the rest),
+    with the URIs its 2025 clients subscribed to in the filter."""
     updates: list[str] = []
     changed = asyncio.Event()
 
@@ -232,9 +218,15 @@ async def test_a_2026_upstreams_list_changes_and_resource_updates_reach_2025_cli
         elif isinstance(message, ToolListChangedNotification):
             changed.set()
 
-    app = build_changing_upstream().streamable_http_app()
-    config = 'servers:\n  - name: up\n    url: {}\n    protocol_version: "2026-07-28"\n'
-    async with serve_app(app) as url, run_gateway(config.format(url)) as gateway:
+    async with contextlib.AsyncExitStack() as stack:
+        if transport == "http":
+            url = await stack.enter_async_context(serve_app(build_changing_upstream().streamable_http_app()))
+            where = f"url: {url}"
+        else:
+            script = json.dumps(str(Path(__file__).with_name("changing_upstream.py")))
+            where = f"command: {json.dumps(sys.executable)}\n    args: [{script}]"
+        config = f'servers:\n  - name: up\n    {where}\n    protocol_version: "2026-07-28"\n'
+        gateway = await stack.enter_async_context(run_gateway(config))
         await gateway.wait_connected("up")
         async with Client(gateway.url, mode="legacy", message_handler=on_message) as client:
             await client.subscribe_resource("note://a")
@@ -261,6 +253,7 @@ async def test_a_subscribe_to_a_2026_upstream_without_listen_does_not_wait_for_a
         await connection.open()
         try:
             await discover(connection, "new", 5)
+            connection.initialized()
             async with asyncio.timeout(1):  # under the 2 s an unacknowledged subscribe may wait
                 assert await connection.request("resources/subscribe", {"uri": "note://x"}, 30) == {}
             assert "subscriptions/listen" in app.state.methods

@@ -171,6 +171,7 @@ def upstream(
     calls: int = 0,
     errors: int = 0,
     stderr_tail: tuple[str, ...] = (),
+    era: str | None = "legacy",
 ) -> UpstreamView:
     return UpstreamView(
         name=name,
@@ -190,6 +191,7 @@ def upstream(
         stderr_tail=stderr_tail,
         stderr_seq=len(stderr_tail),
         session_resets={},
+        era=era,
     )
 
 
@@ -339,6 +341,7 @@ def two_upstreams(calls: tuple[CallView, ...] = (), sessions: tuple[SessionView,
                 ),
                 calls=42,
                 errors=1,
+                era="modern",
             ),
             upstream(
                 "files",
@@ -349,6 +352,7 @@ def two_upstreams(calls: tuple[CallView, ...] = (), sessions: tuple[SessionView,
                 reconnects=3,
                 last_error="process exited with code 1: ModuleNotFoundError: No module named 'fsserver'",
                 next_retry_at=T0 + 8,
+                era=None,  # not known while it cannot connect
             ),
         ),
         calls,

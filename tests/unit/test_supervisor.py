@@ -30,6 +30,9 @@ WAIT = 2.0
 
 
 def server(extra: str = "", transport: str = "url: http://127.0.0.1:9/mcp") -> ServerConfig:
+    """One upstream; of the 2025 era unless `extra` says otherwise (era detection has its own tests)."""
+    if "protocol_version" not in extra:
+        extra += '\nprotocol_version: "2025-11-25"'
     lines = ["servers:", "  - name: a", f"    {transport}", *(f"    {line}" for line in extra.splitlines() if line)]
     return parse_config("\n".join(lines) + "\n", "gw.yaml", {}).servers[0]
 
@@ -320,3 +323,98 @@ async def test_a_call_during_a_long_backoff_brings_the_retry_forward_rate_limite
         run.supervisor.retry_soon()
         await run.until_status("ready")
         assert len(upstream.connections) == 3
+
+
+# -- protocol_version: auto (brief §12.4, §12.5) -------------------------------------------------------
+
+AUTO = 'protocol_version: "auto"'
+
+
+def discover_result(*versions: str) -> dict[str, Any]:
+    return {
+        "supportedVersions": list(versions),
+        "capabilities": {"tools": {}},
+        "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "m", "version": "2"}},
+        "resultType": "complete",
+    }
+
+
+def eras(upstream: FakeUpstream) -> list[str]:
+    return [connection.hooks.era for connection in upstream.connections]
+
+
+async def test_auto_asks_server_discover_first_and_a_2025_server_gets_the_handshake() -> None:
+    upstream = FakeUpstream()  # answers server/discover with -32601, as a 2025-era server does
+    async with running(server(AUTO), upstream) as run:
+        await run.until_status("ready")
+        assert upstream.methods() == ["server/discover", "initialize", "tools/list"]
+        assert eras(upstream) == ["modern", "legacy"]  # over HTTP a connection of the era found
+        assert run.supervisor.era == "legacy"
+        assert run.supervisor.identity is not None and run.supervisor.identity.versions == ("2025-11-25",)
+
+
+async def test_auto_speaks_2026_to_a_server_serving_only_that_era() -> None:
+    upstream = FakeUpstream(answers={"server/discover": discover_result("2026-07-28"), "initialize": rpc_error("a")})
+    async with running(server(AUTO), upstream) as run:
+        await run.until_status("ready")
+        assert upstream.methods() == ["server/discover", "initialize", "tools/list"]
+        assert eras(upstream) == ["modern", "legacy"]
+        assert [request.connection for request in upstream.requests] == [1, 2, 1]  # the probing link kept
+        assert upstream.connections[1].closed.is_set()
+        assert run.supervisor.era == "modern"
+        assert run.supervisor.identity is not None and run.supervisor.identity.server_name == "m"
+
+
+async def test_auto_keeps_a_2025_session_with_a_dual_era_server() -> None:
+    upstream = FakeUpstream(answers={"server/discover": discover_result("2026-07-28")})  # and initialize
+    async with running(server(AUTO), upstream) as run:
+        await run.until_status("ready")
+        assert upstream.methods() == ["server/discover", "initialize", "tools/list"]
+        assert run.supervisor.era == "legacy"
+        assert upstream.connections[0].closed.is_set()  # the probing link is closed
+
+
+async def test_auto_takes_an_unanswered_discover_as_the_2025_era(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mcpstead.upstream.supervisor.DISCOVER_PROBE_SECONDS", 0.05)
+    upstream = FakeUpstream(hold={"server/discover": asyncio.Event()})
+    async with running(server(AUTO), upstream) as run:
+        await run.until_status("ready")
+        assert upstream.methods() == ["server/discover", "initialize", "tools/list"]
+        assert run.supervisor.era == "legacy"
+
+
+async def test_auto_stops_at_a_2026_error_answering_discover() -> None:
+    refused = rpc_error("a", code=-32022, message="Unsupported protocol version")
+    refused.error["data"] = {"supported": ["2027-01-01"], "requested": "2026-07-28"}
+    upstream = FakeUpstream(answers={"server/discover": refused})
+    config = server(AUTO + "\nreconnect: {backoff_base_ms: 1000, backoff_max_ms: 1000}")
+    async with running(config, upstream) as run:
+        await run.until_status("backoff")
+        assert upstream.methods() == ["server/discover"]  # no handshake a modern server would refuse
+        assert "Unsupported protocol version" in (run.supervisor.last_error or "")
+
+
+async def test_auto_switches_to_2026_when_the_handshake_is_refused_that_way() -> None:
+    """A modern-only server slow to answer discover (a child still starting) refuses initialize next."""
+    upstream = FakeUpstream(answers={"initialize": rpc_error("a"), "server/discover": rpc_error("a", code=-32603)})
+    state = {"calls": 0}
+
+    def discover(params: Any) -> Any:
+        state["calls"] += 1
+        return rpc_error("a", code=-32603) if state["calls"] == 1 else discover_result("2026-07-28")
+
+    upstream.answers["server/discover"] = discover
+    async with running(server(AUTO), upstream) as run:
+        await run.until_status("ready")
+        assert upstream.methods() == ["server/discover", "initialize", "server/discover", "tools/list"]
+        assert run.supervisor.era == "modern"
+
+
+async def test_the_era_found_is_remembered_across_a_reconnect() -> None:
+    upstream = FakeUpstream()
+    async with running(server(AUTO), upstream) as run:
+        await run.until_status("ready")
+        run.supervisor.reconnect()
+        await run.until(lambda: upstream.methods().count("initialize") == 2)
+        await run.until_status("ready")
+        assert upstream.methods().count("server/discover") == 1

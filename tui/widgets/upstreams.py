@@ -22,6 +22,7 @@ class UpstreamTable(KeyedTable):
     COLUMNS = (
         ColumnSpec("name", "Upstream"),
         ColumnSpec("transport", "Via"),
+        ColumnSpec("era", "Era"),
         ColumnSpec("status", "Status"),
         ColumnSpec("tools", "Tools", right=True),
         ColumnSpec("calls", "Calls", right=True),
@@ -50,6 +51,7 @@ class UpstreamTable(KeyedTable):
         return (
             formatting.plain(upstream.name, style="bold"),
             formatting.transport(upstream.transport),
+            formatting.era(upstream.era),
             formatting.status(upstream.status),
             formatting.number(len(upstream.tools)),
             formatting.number(upstream.calls),
