@@ -24,7 +24,7 @@ from mcpstead.fanout import TaskBook
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.mrtr import InputBridge, StateSeal
 from mcpstead.protocol import split_qualified, without_envelope
-from mcpstead.relay import REQUEST_CANCELLED, InFlightCall, ReplyChannel
+from mcpstead.relay import CLIENT_CAPABILITY, REQUEST_CANCELLED, InFlightCall, ReplyChannel
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import CallSource
 from mcpstead.upstream.base import MAX_LIST_PAGES
@@ -201,6 +201,8 @@ class Forwarder:
         so that questions the upstream asks on the way end this request with `input_required` while the
         upstream call waits for the client's retry (mrtr.py)."""
         state = params.get("requestState")
+        if state is None and not any(key in session.capabilities for key in CLIENT_CAPABILITY.values()):
+            return await self._send_unparked(supervisor, method, params, session, channel)
         if StateSeal.issued(state):
             parked = self._resume(method, params, channel)
         elif state is not None and supervisor.era != "modern":
@@ -215,15 +217,45 @@ class Forwarder:
         bridge = parked.bridge
         if bridge.missing is not None:
             parked.work.cancel()
-            raise RpcError(
-                jsonrpc.MISSING_CLIENT_CAPABILITY,
-                f"upstream '{supervisor.name}' needs the client capability '{bridge.missing}', which the request's "
-                "clientCapabilities do not declare",
-                {"requiredCapabilities": _capability_object(bridge.missing)},
-            )
+            raise self._missing(supervisor, bridge.missing)
         if ended:
             return parked.work.result()
         return self._park(parked, method, params)
+
+    async def _send_unparked(
+        self,
+        supervisor: UpstreamSupervisor,
+        method: str,
+        params: dict[str, Any],
+        session: DownstreamSession,
+        channel: ReplyChannel | None,
+    ) -> Any:
+        """A modern request from a client that can be asked nothing, in the request's own task: the same
+        answer as the parked path (a question the upstream asks ends it with -32021), without a task."""
+        self._check_in_flight(None)
+        task = asyncio.current_task()
+        call = self._new_call(supervisor, session, channel)
+        call.task = task
+        call.bridge = bridge = InputBridge(on_refused=task.cancel if task is not None else None)
+        self._calls_in_flight += 1
+        try:
+            return await supervisor.request(method, without_envelope(params), call=call)
+        except asyncio.CancelledError:
+            if bridge.missing is None or task is None:
+                raise
+            task.uncancel()
+        finally:
+            self._calls_in_flight -= 1
+        raise self._missing(supervisor, bridge.missing)
+
+    @staticmethod
+    def _missing(supervisor: UpstreamSupervisor, capability: str) -> RpcError:
+        return RpcError(
+            jsonrpc.MISSING_CLIENT_CAPABILITY,
+            f"upstream '{supervisor.name}' needs the client capability '{capability}', which the request's "
+            "clientCapabilities do not declare",
+            {"requiredCapabilities": _capability_object(capability)},
+        )
 
     def _start_modern(
         self,

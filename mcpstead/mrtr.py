@@ -1,7 +1,9 @@
 """MRTR bridging: a 2025-era upstream's sampling, elicitation and roots requests, for a 2026-07-28 client.
 
 A modern client cannot be sent requests; it gets an `input_required` result instead and retries with its
-`inputResponses`. So a modern client's call to a legacy upstream runs in a task of its own. When the
+`inputResponses`. So a modern client's call to a legacy upstream runs in a task of its own (unless the
+client declared none of sampling, elicitation and roots: then nothing can be asked of it, and a question
+ends the call with -32021 at once, so the call runs in the request's own task). When the
 upstream asks something of the client during the call, the client's request is answered at once with
 `input_required` (the questions as `inputRequests`, and a `requestState`), while the upstream call stays
 open, parked, until the retry brings the answers: they go upstream as the answers to its requests, and the
@@ -23,7 +25,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,12 +50,14 @@ class Question:
 class InputBridge:
     """The questions one modern call's upstream asked, until the client answers them."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_refused: Callable[[], object] | None = None) -> None:
         self.questions: dict[str, Question] = {}
         self.missing: str | None = None
         """A capability the upstream needed and the client did not declare (the call then fails, -32021)."""
         self._keys = itertools.count(1)
         self._waiter: asyncio.Future[None] | None = None
+        self._on_refused = on_refused
+        """A call run without parking (its client can answer nothing) is ended this way at a refusal."""
 
     async def ask(self, method: str, params: Any, deadline: float) -> Any:
         """From the relay: wait (until `deadline`) for the client's answer to one question."""
@@ -69,6 +73,8 @@ class InputBridge:
     def refuse(self, capability: str) -> None:
         self.missing = capability
         self.wake()
+        if self._on_refused is not None:
+            self._on_refused()
 
     def wake(self, _done: object = None) -> None:
         waiter = self._waiter

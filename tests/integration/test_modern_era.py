@@ -208,11 +208,18 @@ async def test_the_sdk_modern_client_answers_sampling_and_elicitation_through_in
 
 
 async def test_a_client_without_the_capability_gets_minus_32021_naming_it(env: Env) -> None:
-    async with Client(env.gateway.url, mode=MODERN) as client:
-        with pytest.raises(MCPError) as raised:
-            await client.call_tool("test_sampling", {"prompt": "ping"})
-    assert raised.value.error.code == -32021
-    assert raised.value.error.data == {"requiredCapabilities": {"sampling": {}}}
+    """Declaring nothing (the call runs unparked, in the request's task) or another capability (parked)."""
+
+    async def elicitation(ctx: Any, params: ElicitRequestParams) -> ElicitResult:
+        raise AssertionError("not asked")
+
+    for callbacks in ({}, {"elicitation_callback": elicitation}):
+        async with Client(env.gateway.url, mode=MODERN, **callbacks) as client:
+            with pytest.raises(MCPError) as raised:
+                await client.call_tool("test_sampling", {"prompt": "ping"})
+            assert raised.value.error.code == -32021, callbacks
+            assert raised.value.error.data == {"requiredCapabilities": {"sampling": {}}}
+            assert text_of(await client.call_tool("test_simple_text", {})) != ""  # and the next call is fine
 
 
 def sampling_call(msg_id: Any, prompt: str = "ping", **extra: Any) -> dict[str, Any]:
