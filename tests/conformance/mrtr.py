@@ -2,7 +2,8 @@
 
 Each answers `input_required` (its questions as `inputRequests`) until a retry brings the answers, as the
 alpha suite's scenario texts describe. `requestState` is HMAC-sealed here too, so a tampered one is -32602.
-On a 2025-era session there is no `input_required`; these are for 2026-07-28 clients.
+On a 2025-era session the same questions are asked mid-call (`diagnostics.in_rounds`), as a dual-era server
+does, so that a gateway bridging a 2026-07-28 client to the 2025 session is checked by the same scenarios.
 """
 
 from __future__ import annotations
@@ -146,24 +147,20 @@ TOOLS: dict[str, tuple[str, Callable[[Responses, str | None], dict[str, Any]]]] 
 PROMPT = "test_input_required_result_prompt"
 
 
-def call(name: str, params: types.CallToolRequestParams) -> dict[str, Any]:
-    responses = params.input_responses or {}
+def _plain(responses: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {
+        key: value.model_dump(mode="json", by_alias=True) if hasattr(value, "model_dump") else value
+        for key, value in dict(responses or {}).items()
+    }
+
+
+def call(name: str, responses: Mapping[str, Any] | None, state: str | None) -> dict[str, Any]:
     _description, handler = TOOLS[name]
-    return handler(
-        {
-            key: value.model_dump(mode="json", by_alias=True) if hasattr(value, "model_dump") else value
-            for key, value in dict(responses).items()
-        },
-        params.request_state,
-    )
+    return handler(_plain(responses), state)
 
 
-def prompt(params: types.GetPromptRequestParams) -> dict[str, Any]:
-    responses = dict(params.input_responses or {})
-    answer = responses.get("user_context")
-    context = _content(
-        answer.model_dump(mode="json", by_alias=True) if hasattr(answer, "model_dump") else answer, "context"
-    )
+def prompt(responses: Mapping[str, Any] | None) -> dict[str, Any]:
+    context = _content(_plain(responses).get("user_context"), "context")
     if not isinstance(context, str):
         return _ask({"user_context": _elicit("What context should the prompt use?", "context")})
     message = {"role": "user", "content": {"type": "text", "text": f"Use this context: {context}"}}

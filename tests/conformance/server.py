@@ -33,12 +33,14 @@ from typing import Any
 import anyio
 import mcp.types as types
 import uvicorn
+from mcp.server.connection import allowed_log_levels
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
 from mcp.server.session import ServerSession
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.subscriptions import ListenHandler
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from mcp.shared.message import ServerMessageMetadata
@@ -46,7 +48,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from tests.conformance import mrtr
+from tests.conformance import diagnostics, mrtr
 
 Context = ServerRequestContext[dict[str, Any]]
 ToolHandler = Callable[[Context, dict[str, Any]], Awaitable[types.CallToolResult]]
@@ -219,8 +221,11 @@ def _related(ctx: Context) -> ServerMessageMetadata:
 
 
 async def _log(ctx: Context, level: types.LoggingLevel, data: Any) -> None:
-    """A notifications/message on this request's stream, if the session's logging level lets it through."""
+    """A notifications/message on this request's stream, if the session's logging level lets it through
+    (in 2026-07-28, only at the level the request's envelope asked for, and none without one)."""
     if LOG_LEVELS.index(level) < LOG_LEVELS.index(_state(ctx).log_level):
+        return
+    if level not in allowed_log_levels(ctx.protocol_version, ctx.meta):
         return
     params = types.LoggingMessageNotificationParams(level=level, data=data, logger="conformance-server")
     await ctx.session.send_notification(types.LoggingMessageNotification(params=params), ctx.request_id)
@@ -404,6 +409,7 @@ TOOLS: dict[str, _Tool] = {
         "Tests response with multiple content types (text, image, resource)", _multiple_content_types
     ),
     "test_tool_with_logging": _Tool("Tests tool that emits log messages during execution", _tool_with_logging),
+    "test_logging_tool": _Tool("Emits log messages (in 2026-07-28 only at a requested level)", _tool_with_logging),
     "test_tool_with_progress": _Tool("Tests tool that reports progress notifications", _tool_with_progress),
     "test_error_handling": _Tool("Tests error response handling", _error_handling),
     "test_reconnection": _Tool(
@@ -459,13 +465,27 @@ async def list_tools(ctx: Context, params: types.PaginatedRequestParams | None) 
                 types.Tool(name=name, description=description, input_schema=no_arguments)
                 for name, (description, _handler) in mrtr.TOOLS.items()
             ),
+            *(
+                types.Tool(name=name, description=description, input_schema=schema)
+                for name, (description, schema, _handler) in diagnostics.TOOLS.items()
+            ),
+            *(
+                types.Tool(name=name, description="Added by test_trigger_tool_change", input_schema=no_arguments)
+                for name in sorted(diagnostics.DYNAMIC["tools"])
+            ),
         ]
     )
 
 
 async def call_tool(ctx: Context, params: types.CallToolRequestParams) -> Any:
     if params.name in mrtr.TOOLS:
-        return mrtr.call(params.name, params)
+        if ctx.protocol_version == diagnostics.MODERN:
+            return mrtr.call(params.name, params.input_responses, params.request_state)
+        return await diagnostics.in_rounds(ctx, lambda answers, state: mrtr.call(params.name, answers, state))
+    if params.name in diagnostics.TOOLS:
+        return await diagnostics.TOOLS[params.name][2](ctx, params)
+    if params.name in diagnostics.DYNAMIC["tools"]:
+        return _result(_text(f"{params.name} answered"))
     tool = TOOLS.get(params.name)
     if tool is None:
         raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
@@ -578,7 +598,11 @@ PROMPTS = [
 
 async def list_prompts(ctx: Context, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
     mrtr_prompt = types.Prompt(name=mrtr.PROMPT, description="MRTR: asks for context, then gives the prompt")
-    return types.ListPromptsResult(prompts=[*PROMPTS, mrtr_prompt])
+    added = [
+        types.Prompt(name=name, description="Added by test_trigger_prompt_change")
+        for name in sorted(diagnostics.DYNAMIC["prompts"])
+    ]
+    return types.ListPromptsResult(prompts=[*PROMPTS, mrtr_prompt, *added])
 
 
 def _user(content: types.ContentBlock) -> types.PromptMessage:
@@ -587,7 +611,9 @@ def _user(content: types.ContentBlock) -> types.PromptMessage:
 
 async def get_prompt(ctx: Context, params: types.GetPromptRequestParams) -> Any:
     if params.name == mrtr.PROMPT:
-        return mrtr.prompt(params)
+        if ctx.protocol_version == diagnostics.MODERN:
+            return mrtr.prompt(params.input_responses)
+        return await diagnostics.in_rounds(ctx, lambda answers, state: mrtr.prompt(answers))
     args = params.arguments or {}
     if params.name == "test_simple_prompt":
         messages = [_user(_text("This is a simple prompt for testing."))]
@@ -605,6 +631,8 @@ async def get_prompt(ctx: Context, params: types.GetPromptRequestParams) -> Any:
         ]
     elif params.name == "test_prompt_with_image":
         messages = [_user(_image()), _user(_text("Please analyze the image above."))]
+    elif params.name in diagnostics.DYNAMIC["prompts"]:
+        messages = [_user(_text(f"{params.name} was added at run time."))]
     else:
         raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
     return types.GetPromptResult(messages=messages)
@@ -663,6 +691,7 @@ def build_server() -> ConformanceServer:
         on_list_prompts=list_prompts,
         on_get_prompt=get_prompt,
         on_completion=complete,
+        on_subscriptions_listen=ListenHandler(diagnostics.BUS),
     )
     # Registered directly rather than via on_set_logging_level, which warns that logging is deprecated in 2026-07-28.
     server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, set_logging_level)

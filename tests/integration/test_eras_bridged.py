@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import pytest
 import pytest_asyncio
 from mcp import Client
@@ -89,7 +90,20 @@ def build_upstream() -> MCPServer:
     def broken() -> str:
         raise MCPError(-32099, "broken on purpose", {"why": "test"})
 
+    @server.tool(description="Waits (at most 10 s), noting it when cancelled.")
+    async def hang(tag: str) -> str:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            CANCELLED.setdefault(tag, asyncio.Event()).set()
+            raise
+        return "woke"
+
     return server
+
+
+CANCELLED: dict[str, asyncio.Event] = {}
+"""Set for each tag of a `hang` call the upstream saw cancelled (the upstream runs in the tests' loop)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +175,20 @@ async def test_each_client_era_against_each_upstream_era(env: Env, client: str, 
     assert through["results"]["sampled"] == (False, "the LLM said: (say pong)")
     assert through["results"]["greet"] == (False, "hello, Ada")
     assert through["progress"] == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("upstream", ["legacy", "modern"])
+async def test_a_2025_client_cancelling_a_call_cancels_it_upstream_in_either_era(env: Env, upstream: str) -> None:
+    """notifications/cancelled from a 2025 client: to a 2025 upstream it is passed on; to a 2026 one,
+    which has no such notification, mcpstead closes the call's stream, which is the cancellation there."""
+    tag = f"cancel-{upstream}"
+    seen = CANCELLED.setdefault(tag, asyncio.Event())
+    async with Client(env.gateway.url, mode="legacy") as client:
+        with anyio.move_on_after(0.5):
+            await client.call_tool(f"{upstream}__hang", {"tag": tag})
+        async with asyncio.timeout(5):
+            await seen.wait()
+        assert text_of(await client.call_tool(f"{upstream}__echo", {"message": "after"})) == "echo: after"
 
 
 async def test_health_says_which_era_each_upstream_speaks(env: Env) -> None:

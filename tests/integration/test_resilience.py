@@ -52,10 +52,13 @@ async def test_killed_upstream_is_seen_down_fails_fast_and_comes_back(upstream_p
         assert text_of(await session.call_tool("sdk__echo", {"message": "before"})) == "echo: before"
 
         upstream.kill()
-        health = await gateway.wait_health(lambda s: not s["sdk"]["connected"], timeout=5)
+        # First the broken link ("Server disconnected", or the failed health check), then the reconnect
+        # attempt that is refused: wait for the latter (which comes first depends on the machine's load).
+        health = await gateway.wait_health(
+            lambda s: not s["sdk"]["connected"] and "connection refused" in (s["sdk"]["last_error"] or ""), timeout=5
+        )
         assert health["status"] == "degraded"
         assert health["servers"][1]["name"] == "sdk"
-        assert "connection refused" in health["servers"][1]["last_error"]
 
         started = time.monotonic()
         answer = await session.call_tool("sdk__echo", {"message": "while down"})
