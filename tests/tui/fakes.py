@@ -63,6 +63,8 @@ class FakeView:
         self._changed = asyncio.Event()
         self._clock = clock or FakeClock()
         self.tool_result = tool_result or ToolRunResult(result={"content": []}, error=None)
+        self.tool_gate: asyncio.Event | None = None
+        """When set by a test, call_tool waits for it (a call that is still running)."""
         self.reconnects: list[str] = []
         self.tool_calls: list[tuple[str, Mapping[str, Any]]] = []
         self.reconnect_error: Exception | None = None
@@ -100,6 +102,8 @@ class FakeView:
 
     async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult:
         self.tool_calls.append((qualified_name, arguments))
+        if self.tool_gate is not None:
+            await self.tool_gate.wait()  # a test holds the call open
         outcome = self.tool_result
         seq = max((c.seq for c in self._snapshot.calls), default=0) + 1
         tool_error = isinstance(outcome.result, dict) and outcome.result.get("isError") is True

@@ -117,6 +117,16 @@ async def test_slash_filters_tools_calls_and_sessions_and_escape_clears(pilot: P
     assert dash.sessions.row_count == 2
 
 
+async def test_clearing_a_filter_gives_the_tools_back_in_the_upstreams_order(pilot: Pilot[None]) -> None:
+    dash = dashboard(pilot)
+    upstream_order = dash.tools.keys
+    await pilot.press("slash", *"get_")
+    await wait_until(pilot, lambda: dash.tools.keys == ["github__get_file"])
+    await pilot.press("escape")
+    await wait_until(pilot, lambda: dash.tools.row_count == 3)
+    assert dash.tools.keys == upstream_order  # not the one that matched first, then the others
+
+
 async def test_question_mark_shows_every_key(pilot: Pilot[None]) -> None:
     await pilot.press("question_mark")
     help_screen = await wait_for_screen(pilot, HelpScreen)

@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 
 from tests.tui.fakes import FakeView, snapshot, two_upstreams, upstream
 from tests.tui.helpers import dashboard, toasts, wait_until
-from tui.widgets.logs import LogPanel, guess_level, unseen
+from tui.widgets.logs import LogPanel, StderrRecord, guess_level, unseen
 
 
 def panel(pilot: Pilot[None]) -> LogPanel:
@@ -81,7 +81,7 @@ async def test_stderr_tails_are_diffed_and_can_be_shown_alone(pilot: Pilot[None]
         "retrying",
         "warning: slow disk",
     ]
-    assert [e.level for e in stderr] == ["ERROR", "INFO", "INFO", "WARNING"]
+    assert [e.level for e in stderr] == ["ERROR", "ERROR", "INFO", "WARNING"]  # the traceback is one record
     assert stderr[0].origin == "files:stderr"
 
     logs.set_source("stderr:files")
@@ -123,3 +123,20 @@ def test_guess_level_reads_common_words() -> None:
     assert guess_level("fatal: cannot open") == "CRITICAL"
     assert guess_level("debug: cache hit") == "DEBUG"
     assert guess_level("ready on stdio") == "INFO"
+
+
+def test_a_traceback_is_one_error_record_whatever_its_lines_say() -> None:
+    record = StderrRecord()
+    lines = [
+        "starting up",
+        "Traceback (most recent call last):",
+        '  File "server.py", line 3, in <module>',
+        "    import fsserver",
+        "ModuleNotFoundError: No module named 'fsserver'",
+        "ready on stdio",
+        "error: bad config",
+        "  at line 4",
+    ]
+    assert [record.level_of(line) for line in lines] == [
+        "INFO", "ERROR", "ERROR", "ERROR", "ERROR", "INFO", "ERROR", "ERROR",
+    ]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -61,6 +62,17 @@ async def test_c_on_a_tool_opens_the_runner_and_a_call_is_recorded_as_dashboard(
     await wait_until(pilot, lambda: pilot.app.screen is dash)
     await wait_until(pilot, lambda: dash.calls.row_count == 1)
     assert cell(dash.calls, dash.calls.keys[0], "client") == "dashboard"
+
+
+async def test_a_running_call_says_so_with_its_elapsed_time(pilot: Pilot[None], view: FakeView) -> None:
+    view.tool_gate = asyncio.Event()
+    runner = await open_runner(pilot, "demo__weather", {"city": "Rio"})
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: "Running…" in str(runner.result_status.render()))
+    assert runner.busy and runner.outcome is None
+    view.tool_gate.set()
+    await wait_until(pilot, lambda: runner.outcome is not None)
+    assert "Running" not in str(runner.result_status.render())
 
 
 async def test_invalid_fields_are_shown_inline_and_nothing_is_sent(pilot: Pilot[None], view: FakeView) -> None:

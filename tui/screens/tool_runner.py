@@ -24,6 +24,8 @@ from tui.widgets.document import Document
 
 CALL_TIMEOUT = 300.0
 """Longest the runner waits for the gateway's answer (the gateway's own upstream timeouts come first)."""
+RUNNING_TICK_SECONDS = 0.1
+"""How often the elapsed time of a running call is redrawn."""
 
 
 class ToolRunnerScreen(Screen[None]):
@@ -202,6 +204,8 @@ class ToolRunnerScreen(Screen[None]):
         self.call_button.disabled = True
         self._say(f"Calling {self.tool.qualified_name}…", "yellow")
         started = time.perf_counter()
+        self._show_running(started)
+        ticker = self.set_interval(RUNNING_TICK_SECONDS, lambda: self._show_running(started))
         before = 0
         try:
             before = _newest_seq(self.view)
@@ -212,6 +216,7 @@ class ToolRunnerScreen(Screen[None]):
         except Exception as error:  # the runner must survive anything the gateway raises
             outcome = ToolRunResult(result=None, error=f"the call failed: {error}")
         finally:
+            ticker.stop()
             self.busy = False
             self.call_button.disabled = False
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -221,6 +226,11 @@ class ToolRunnerScreen(Screen[None]):
         except Exception:
             self.recorded = None  # only the timing split is lost
         self._show_outcome(outcome, elapsed_ms)
+
+    def _show_running(self, started: float) -> None:
+        """While the call runs: how long it has been running (the last result stays below until the new one)."""
+        elapsed = time.perf_counter() - started
+        self.result_status.update(Text(f"Running… {elapsed:.1f} s", style="yellow"))
 
     def _show_outcome(self, outcome: ToolRunResult, elapsed_ms: float) -> None:
         tool_error = isinstance(outcome.result, dict) and outcome.result.get("isError") is True

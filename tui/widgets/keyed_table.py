@@ -111,27 +111,35 @@ class KeyedTable(DataTable[RenderableType]):
             for key in doomed:
                 self.drop(key)
             return
+        self._rebuild([key for key in self.keys if key not in doomed])
+
+    def _rebuild(self, order: list[str]) -> None:
+        """Clear and re-add the rows `order` (all shown now) in that order, the cursor on the same row, or
+        at the same height when its row is gone."""
         selected, row = self.cursor_key, self.cursor_row
-        survivors = [(key, self._shown[key]) for key in self.keys if key not in doomed]
+        rows = [(key, self._shown[key]) for key in order]
         self.clear()
         self._shown.clear()
-        for key, cells in survivors:
+        for key, cells in rows:
             self.put(key, cells)
         if selected in self._shown:
             self.keep_cursor_on(selected)
-        elif survivors:
-            self.move_cursor(row=min(row, len(survivors) - 1), animate=False)
+        elif rows:
+            self.move_cursor(row=min(row, len(rows) - 1), animate=False)
 
     def sync(self, rows: Iterable[tuple[str, Cells]]) -> list[str]:
-        """Make the table show exactly `rows` (new keys are appended); return the keys that were added.
+        """Make the table show exactly `rows`, in their order; return the keys that were added.
 
         The cursor stays on the same key when that row survives, so a selection does not jump when a row
-        above it disappears.
+        above it disappears. New rows are appended; when that breaks the order (rows that come back after a
+        filter is cleared, an upstream added in the middle of the config), the table is rebuilt in order.
         """
         wanted = dict(rows)
         selected = self.cursor_key
         self.drop_many([key for key in self._shown if key not in wanted])
         added = [key for key, cells in wanted.items() if self.put(key, cells)]
+        if added and self.keys != list(wanted):
+            self._rebuild(list(wanted))
         self.keep_cursor_on(selected)
         return added
 

@@ -62,6 +62,27 @@ def guess_level(line: str) -> str:
     return next((level for level, pattern in _GUESSES if pattern.search(line)), "INFO")
 
 
+@dataclass(slots=True)
+class StderrRecord:
+    """Where one upstream's stderr stands: the level of the record its last line belongs to, and whether
+    that record is a Python traceback (which runs until its exception line)."""
+
+    level: str = "INFO"
+    traceback: bool = False
+
+    def level_of(self, line: str) -> str:
+        """The level of the next line: a continuation (indented, or inside a traceback up to its exception
+        line) keeps its record's level, so a traceback is one ERROR record, not one ERROR line and INFO."""
+        if line[:1] in (" ", "\t") and line.strip():
+            return self.level
+        if self.traceback:
+            self.traceback = False  # the exception line ends it
+            return self.level
+        self.level = guess_level(line)
+        self.traceback = line.startswith("Traceback (most recent call last)")
+        return self.level
+
+
 def unseen(tail: Sequence[str], seq: int, seen: int) -> Sequence[str]:
     """The lines of a sliding stderr `tail` a reader has not seen, given how many lines were ever written
     (`seq`) and how many the reader had seen. A smaller `seq` means a new upstream of that name (a reload)."""
@@ -82,6 +103,8 @@ class LogPanel(Vertical):
         self._tz = tz
         self._entries: deque[LogEntry] = deque(maxlen=limit)
         self._stderr: dict[str, int] = {}
+        self._records: dict[str, StderrRecord] = {}
+        """Per upstream: the stderr record its last line belonged to (for the next line's level)."""
         """stderr lines seen so far, per upstream (its `stderr_seq` at the last frame)."""
         self._sources: tuple[str, ...] = ()
         self._min_rank = RANKS["DEBUG"]
@@ -132,10 +155,12 @@ class LogPanel(Vertical):
                 continue
             tails[upstream.name] = upstream.stderr_seq
             seen = self._stderr.get(upstream.name, 0)
+            record = self._records.setdefault(upstream.name, StderrRecord())
             for line in unseen(upstream.stderr_tail, upstream.stderr_seq, seen):
                 source = f"stderr:{upstream.name}"
-                fresh.append(LogEntry(now, guess_level(line), source, f"{upstream.name}:stderr", line))
+                fresh.append(LogEntry(now, record.level_of(line), source, f"{upstream.name}:stderr", line))
         self._stderr = tails
+        self._records = {name: record for name, record in self._records.items() if name in tails}
         if tuple(tails) != self._sources:
             self._sources = tuple(tails)
             self._update_sources()
