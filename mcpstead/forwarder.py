@@ -236,16 +236,27 @@ class Forwarder:
         task = asyncio.current_task()
         call = self._new_call(supervisor, session, channel)
         call.task = task
-        call.bridge = bridge = InputBridge(on_refused=task.cancel if task is not None else None)
+        live, refused = True, False
+
+        def end_refused() -> None:
+            """Once, and only while the call runs: a refusal handled after it ended (the answer and the
+            request came in one read) must not cancel what the request's task does next."""
+            nonlocal refused
+            if live and not refused and task is not None:
+                refused = True
+                task.cancel()
+
+        call.bridge = bridge = InputBridge(on_refused=end_refused)
         self._calls_in_flight += 1
         try:
             return await supervisor.request(method, without_envelope(params), call=call)
         except asyncio.CancelledError:
-            if bridge.missing is None or task is None:
-                raise
-            task.uncancel()
+            if not refused or task is None or task.uncancel() > 0:
+                raise  # a hang-up or a shutdown (as well) stays a cancellation
         finally:
+            live = False
             self._calls_in_flight -= 1
+        assert bridge.missing is not None
         raise self._missing(supervisor, bridge.missing)
 
     @staticmethod

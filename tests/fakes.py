@@ -87,6 +87,8 @@ class FakeUpstream:
     """Per method: requests wait for the event before they are answered (to keep a call in flight)."""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set whenever a request arrives or a connection is made (tests clear it and wait)."""
+    on_answer: Callable[[str, InFlightCall | None], None] | None = None
+    """Called as each request is answered, with its call (a test makes the upstream do more then)."""
 
     def connect(self, config: ServerConfig, transport: TransportKind, hooks: ConnectionHooks) -> FakeConnection:
         connection = FakeConnection(self, config.name, len(self.connections) + 1, hooks)
@@ -156,7 +158,10 @@ class FakeConnection:
                     await held.wait()
             except TimeoutError:
                 raise UpstreamTimeoutError(self.name, timeout) from None
-        return self.upstream.answer(method, params)
+        answer = self.upstream.answer(method, params)
+        if self.upstream.on_answer is not None:
+            self.upstream.on_answer(method, call)
+        return answer
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
         self.upstream.notifications.append((method, params))

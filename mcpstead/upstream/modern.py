@@ -52,6 +52,8 @@ MAX_INPUT_ROUNDS = 16
 """How many input_required rounds one call may take before it is given up (an upstream that never stops
 asking must not hold a client forever)."""
 LIST_FLAGS = ("toolsListChanged", "promptsListChanged", "resourcesListChanged")
+RELISTEN_SECONDS = 1.0
+"""A stdio child that ended its listen request gets a new one this much later."""
 log = logging.getLogger("mcpstead.upstream")
 _bridged_ids = itertools.count(1)
 
@@ -276,16 +278,20 @@ class ModernStdioConnection(ModernExchanges, StdioConnection):
         if not self._legacy:
             self._relisten()
 
-    def _relisten(self) -> None:
+    def _relisten(self, after: float = 0.0) -> None:
         self._acknowledged.clear()
-        self._tasks.append(asyncio.create_task(self._listen(), name=f"stdio-listen-{self._name}"))
+        task = asyncio.create_task(self._listen(after), name=f"stdio-listen-{self._name}")
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
 
-    async def _listen(self) -> None:
+    async def _listen(self, after: float) -> None:
         """End the listen request in force, if any, and send one with the current filter."""
+        await asyncio.sleep(after)
         async with self._listen_lock:
             with contextlib.suppress(UpstreamError):  # the link is gone: the supervisor sees it
-                if self._listen_id is not None:
-                    ended = {"requestId": self._listen_id, "reason": "listening with a new filter"}
+                ending, self._listen_id = self._listen_id, None  # its answer, should it come, is not the new one's
+                if ending is not None:
+                    ended = {"requestId": ending, "reason": "listening with a new filter"}
                     await self._send(notification_message("notifications/cancelled", ended))
                 request_id, message = request_message(
                     "subscriptions/listen", with_envelope(self._listen_filter(), None)
@@ -294,26 +300,29 @@ class ModernStdioConnection(ModernExchanges, StdioConnection):
                 await self._send(message)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        if self._listen_id is None or self._legacy:
+        if self._legacy:
             super()._dispatch(message)
-            return
-        if jsonrpc.is_response(message) and message.get("id") == self._listen_id:
-            self._listen_id = None  # refused (no listen offered) or ended by the child
-            self._acknowledged.set()  # nothing will acknowledge a subscription: do not wait for it
-            log.debug("upstream %s listen request answered: %s", self._name, message.get("error") or "ended")
+        elif jsonrpc.is_response(message) and self._listen_id is not None and message.get("id") == self._listen_id:
+            self._listen_id = None
+            self._acknowledged.set()  # nothing will acknowledge a subscription now: do not wait for it
+            if "error" in message:  # no listen offered: list changes are seen at the scheduled refresh
+                log.debug("upstream %s refused subscriptions/listen: %s", self._name, message["error"])
+            else:  # the child ended it: listen again, as the HTTP stream is opened again
+                self._relisten(after=RELISTEN_SECONDS)
         elif message.get("method") == "notifications/subscriptions/acknowledged":
-            self._acknowledged.set()
-        elif jsonrpc.is_notification(message) and is_tagged(message):
-            self._inbound.deliver(untagged(message))
+            if subscription_of(message) == self._listen_id:
+                self._acknowledged.set()
+        elif jsonrpc.is_notification(message) and subscription_of(message) is not None:
+            self._inbound.deliver(untagged(message))  # this listen's or the one it replaced: both count
         else:
             super()._dispatch(message)
 
 
-def is_tagged(message: dict[str, Any]) -> bool:
-    """A listen stream's notification (the subscription's id in `_meta`)."""
+def subscription_of(message: dict[str, Any]) -> Any:
+    """The subscription id a listen stream's notification carries in `_meta` (None if it has none)."""
     params = message.get("params")
     meta = params.get("_meta") if isinstance(params, dict) else None
-    return isinstance(meta, dict) and SUBSCRIPTION_ID_KEY in meta
+    return meta.get(SUBSCRIPTION_ID_KEY) if isinstance(meta, dict) else None
 
 
 def untagged(message: dict[str, Any]) -> dict[str, Any]:

@@ -389,21 +389,31 @@ class UpstreamSupervisor:
 
     async def _handshake_aside(self, transport: TransportKind) -> Connection | None:
         """After the probe, the handshake: on the same stdio child, now spoken to in the 2025 era (so
-        finding out costs no second start), or over a new HTTP connection of that era while the probing one
-        is set aside (and returned) in case the handshake is refused."""
+        finding out costs no second start; a child the probe made exit is started again), or over a new
+        HTTP connection of that era while the probing one is set aside (and returned) in case the
+        handshake is refused."""
         connection = self._link()
-        if isinstance(connection, ModernStdioConnection):
+        if isinstance(connection, ModernStdioConnection) and not connection.closed.is_set():
             connection.speak("legacy")
             return None
+        if transport == "stdio":  # a 2025-era child that exits on a request before its handshake
+            await self._drop_connection()
+            await self._open_link(transport, "legacy").open()
+            return None
         legacy = self._open_link(transport, "legacy")
-        await legacy.open()
+        try:
+            await legacy.open()
+        except BaseException:
+            await connection.close()
+            raise
         return connection
 
     async def _back_to_modern(self, transport: TransportKind, aside: Connection | None) -> None:
-        """The handshake was refused: speak 2026-07-28 on the stdio child, or on the HTTP connection set
-        aside (a new one when the era was remembered wrong)."""
+        """The handshake was refused: speak 2026-07-28 on the stdio child that was probed, or on the HTTP
+        connection set aside; a new connection (a new child for stdio) when there is neither (the era was
+        remembered wrong, or the probed child is gone)."""
         connection = self._link()
-        if isinstance(connection, ModernStdioConnection):
+        if isinstance(connection, ModernStdioConnection) and not connection.closed.is_set():
             connection.speak("modern")
             return
         await self._drop_connection()

@@ -147,8 +147,8 @@ MODERN_ERRORS = frozenset({jsonrpc.HEADER_MISMATCH, jsonrpc.MISSING_CLIENT_CAPAB
 def speaks_modern(exc: UpstreamError, *, refusing: str = "initialize") -> bool:
     """Whether the error answering `refusing` came from a 2026-07-28 server: a JSON-RPC error (a stdio
     answer, or an HTTP error's body) with a code of that era, or one naming 2026-07-28 among the versions
-    it supports. A refused `initialize` may also be -32601, since the method does not exist in that era
-    (a 2025-era server answers an unknown `server/discover` with -32601 too, so that counts only there)."""
+    it supports. A refused `initialize` may also be -32601, since the method does not exist in that era;
+    -32601 counts only for `initialize` (a 2025-era server answers an unknown `server/discover` with it)."""
     error = exc.error if isinstance(exc, UpstreamRpcError) else exc.body_error
     if error is None:
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mcpstead.sessions import DownstreamSession
 from tests.fakes import FakeUpstream, tool
 
 MODERN = "2026-07-28"
@@ -224,3 +226,23 @@ async def test_modern_clients_show_in_the_sessions_by_their_client_info(start: A
         assert [s.era for s in snapshot.sessions].count("legacy") == 1
         assert snapshot.calls[-1].session_id == "2026:modern-test/2"  # its calls are listed under it
         assert len(h.gateway.sessions) == 1  # and it holds no session
+
+
+async def test_a_refusal_handled_after_an_unparked_call_ended_cancels_nothing(start: Any) -> None:
+    """The upstream's sampling request can come in the same read as the answer, so the relay refuses it
+    (the client declared no sampling) only once the call has ended: that must not cancel whatever the
+    request's task does next (sending the answer)."""
+    upstream = FakeUpstream(tools=[tool("echo")])
+    calls: list[Any] = []
+    upstream.on_answer = lambda method, call: calls.append(call) if method == "tools/call" else None
+    async with start(UPSTREAM, connect=upstream.connect) as h:
+        await h.wait_until(lambda: h.gateway.supervisors["fake"].status == "ready")
+        session = DownstreamSession("2026:t/1", "2026-07-28", "t", "1", 0.0, 0.0, 0.0, era="modern")
+        supervisor = h.gateway.supervisors["fake"]
+        params = {"name": "echo", "arguments": {}}
+        result = await h.gateway.forwarder.send(supervisor, "tools/call", params, session, 1, None)
+        assert result["content"] == [{"type": "text", "text": "tools/call answered"}]
+        calls[0].bridge.refuse("sampling")  # what the relay does for the late question
+        task = asyncio.current_task()
+        assert task is not None and task.cancelling() == 0
+        await asyncio.sleep(0)  # a cancel would land here

@@ -10,6 +10,9 @@ import sys
 from typing import Any
 
 VERSION_KEY = "io.modelcontextprotocol/protocolVersion"
+SUBSCRIPTION_KEY = "io.modelcontextprotocol/subscriptionId"
+LISTENING: dict[str, Any] = {"id": None}
+"""The subscriptions/listen request in force (its notifications would carry its id)."""
 QUESTION = {
     "method": "elicitation/create",
     "params": {
@@ -21,6 +24,7 @@ QUESTION = {
 TOOLS = [
     {"name": "echo", "inputSchema": {"type": "object", "properties": {"message": {"type": "string"}}}},
     {"name": "ask", "inputSchema": {"type": "object"}},
+    {"name": "end_listen", "inputSchema": {"type": "object"}},
 ]
 
 
@@ -46,6 +50,17 @@ def answer(message: dict[str, Any]) -> dict[str, Any] | None:
         return result(msg_id, {"supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}, "_meta": info})
     if method == "tools/list":
         return result(msg_id, {"tools": TOOLS, "ttlMs": 0, "cacheScope": "public"})
+    if method == "subscriptions/listen":
+        LISTENING["id"] = msg_id
+        return {"jsonrpc": "2.0", "method": "notifications/subscriptions/acknowledged", "params": {
+            "notifications": params.get("notifications"), "_meta": {SUBSCRIPTION_KEY: msg_id}}}  # fmt: skip
+    if method == "tools/call" and params.get("name") == "end_listen":  # the server ends the subscription
+        ended = LISTENING["id"]
+        if ended is not None:
+            LISTENING["id"] = None
+            finish = {"resultType": "complete", "_meta": {SUBSCRIPTION_KEY: ended}}
+            sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": ended, "result": finish}) + "\n")
+        return result(msg_id, {"content": [{"type": "text", "text": f"ended {ended}"}]})
     if method == "tools/call" and params.get("name") == "echo":
         text = f"stdio echo: {(params.get('arguments') or {}).get('message')}"
         return result(msg_id, {"content": [{"type": "text", "text": text}]})

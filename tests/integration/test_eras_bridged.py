@@ -271,6 +271,22 @@ async def test_a_2026_upstreams_list_changes_and_resource_updates_reach_2025_cli
                     await changed.wait()
 
 
+async def test_a_2026_stdio_child_that_ends_its_listen_request_is_listened_to_again() -> None:
+    script = Path(__file__).with_name("modern_only_stdio.py")
+    config = (
+        f"servers:\n  - name: kid\n    command: {json.dumps(sys.executable)}\n    args: [{json.dumps(str(script))}]\n"
+    )
+    async with run_gateway(config) as gateway:
+        await gateway.wait_health(lambda s: s["kid"]["connected"] and listens(s["kid"]) == 1)
+        async with Client(gateway.url, mode="legacy") as client:
+            assert text_of(await client.call_tool("kid__end_listen", {})).startswith("ended ")
+        await gateway.wait_health(lambda s: listens(s["kid"]) == 2, timeout=5)  # after RELISTEN_SECONDS
+
+
+def listens(server: dict[str, Any]) -> int:
+    return sum(line == "method subscriptions/listen" for line in server["stderr_tail"] or ())
+
+
 async def test_a_subscribe_to_a_2026_upstream_without_listen_does_not_wait_for_an_acknowledgement() -> None:
     """The modern-only server offers no subscriptions/listen (404): a subscribe returns at once instead of
     waiting for an acknowledgement that cannot come (the call's timeout here is 30 s)."""
