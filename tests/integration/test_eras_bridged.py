@@ -271,6 +271,20 @@ async def test_a_2026_upstreams_list_changes_and_resource_updates_reach_2025_cli
                     await changed.wait()
 
 
+async def test_a_2025_stdio_child_that_exits_on_the_discover_probe_gets_the_handshake_on_a_new_start() -> None:
+    script = Path(__file__).with_name("strict_legacy_stdio.py")
+    config = (
+        f"servers:\n  - name: old\n    command: {json.dumps(sys.executable)}\n    args: [{json.dumps(str(script))}]\n"
+    )
+    async with run_gateway(config) as gateway:
+        health = await gateway.wait_connected("old")
+        server = next(s for s in health["servers"] if s["name"] == "old")
+        assert server["era"] == "legacy"
+        assert server["stderr_tail"][:3] == ["started", "exiting: server/discover before initialize", "started"]
+        async with Client(gateway.url, mode="2026-07-28") as client:
+            assert text_of(await client.call_tool("old__echo", {"message": "hi"})) == "strict echo: hi"
+
+
 async def test_a_2026_stdio_child_that_ends_its_listen_request_is_listened_to_again() -> None:
     script = Path(__file__).with_name("modern_only_stdio.py")
     config = (
