@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -243,16 +242,9 @@ class ModernStdioConnection(ModernExchanges, StdioConnection):
     and listens again. Detection asks a child `server/discover` and then `initialize` on this connection,
     switching the era it speaks (`speak`), so finding out costs no second start."""
 
-    def __init__(
-        self,
-        config: ServerConfig,
-        inbound: UpstreamInbound,
-        stderr: deque[str],
-        on_stderr: Callable[[], None],
-        count_bytes: ByteCounter = lambda direction, size: None,
-        limit: MessageLimit = DEFAULT_LIMIT,
-    ) -> None:
-        super().__init__(config, inbound, stderr, on_stderr, count_bytes, limit)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """As StdioConnection's."""
+        super().__init__(*args, **kwargs)
         self._legacy = False
         self._uris = set()
         self._acknowledged = asyncio.Event()

@@ -125,20 +125,21 @@ async def streaming_elicitation(ctx: Context, params: types.CallToolRequestParam
     return _text(f"elicited: {answer.get('action')}")
 
 
-async def trigger_tool_change(ctx: Context, params: types.CallToolRequestParams) -> dict[str, Any]:
-    DYNAMIC["tools"].add(f"test_dynamic_tool_{len(DYNAMIC['tools']) + 1}")
-    await BUS.publish(ToolsListChanged())
+async def _change(ctx: Context, kind: str) -> dict[str, Any]:
+    """One more tool or prompt, said to the listen streams (2026-07-28) and to the calling session."""
+    DYNAMIC[kind].add(f"test_dynamic_{kind[:-1]}_{len(DYNAMIC[kind]) + 1}")
+    await BUS.publish(ToolsListChanged() if kind == "tools" else PromptsListChanged())
     if not _modern(ctx):
-        await ctx.session.send_tool_list_changed()
-    return _text("tool list changed")
+        await (ctx.session.send_tool_list_changed() if kind == "tools" else ctx.session.send_prompt_list_changed())
+    return _text(f"{kind[:-1]} list changed")
+
+
+async def trigger_tool_change(ctx: Context, params: types.CallToolRequestParams) -> dict[str, Any]:
+    return await _change(ctx, "tools")
 
 
 async def trigger_prompt_change(ctx: Context, params: types.CallToolRequestParams) -> dict[str, Any]:
-    DYNAMIC["prompts"].add(f"test_dynamic_prompt_{len(DYNAMIC['prompts']) + 1}")
-    await BUS.publish(PromptsListChanged())
-    if not _modern(ctx):
-        await ctx.session.send_prompt_list_changed()
-    return _text("prompt list changed")
+    return await _change(ctx, "prompts")
 
 
 async def custom_headers(ctx: Context, params: types.CallToolRequestParams) -> dict[str, Any]:
