@@ -80,6 +80,8 @@ def dashboard_commands(app: PaletteHost) -> Iterator[PaletteCommand]:
     for upstream in snapshot.upstreams:
         name = upstream.name
         yield PaletteCommand(f"Reconnect {name}", f"Reconnect upstream {name} now", _call(dashboard.reconnect, name))
+        details = f"Everything about {name}: its last error in full, its stderr"
+        yield PaletteCommand(f"Details of {name}", details, _call(dashboard.show_upstream, name))
     for upstream in snapshot.upstreams:
         for tool in upstream.tools:
             message = RunTool(tool.qualified_name)

@@ -8,8 +8,10 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.fakes import T0, FakeClock, FakeView, call, session, snapshot, two_upstreams, upstream
-from tests.tui.helpers import cell, dashboard, toasts, wait_until
+from tests.tui.helpers import cell, dashboard, toasts, wait_for_screen, wait_until
+from tui.screens import UpstreamDetailScreen
 from tui.widgets import KeyedTable
+from tui.widgets.document import Document
 
 screen = dashboard
 
@@ -97,6 +99,17 @@ async def test_r_reconnects_the_selected_upstream(pilot: Pilot[None], view: Fake
     await pilot.press("down", "r")
     await wait_until(pilot, lambda: view.reconnects == ["files"])
     await wait_until(pilot, lambda: any("files" in message for message in toasts(pilot)))
+
+
+async def test_i_shows_the_upstream_in_full_with_its_whole_error(pilot: Pilot[None]) -> None:
+    await pilot.press("down", "i")
+    detail = await wait_for_screen(pilot, UpstreamDetailScreen)
+    text = detail.query_one("#upstream-facts", Document).text
+    # the table clips it at 60 characters; here it is whole, with the stderr-less stdio facts around it
+    assert "process exited with code 1: ModuleNotFoundError: No module named 'fsserver'" in text
+    assert "python -m server" in text and "1 tools, 0 prompts" in text
+    await pilot.press("escape")
+    await wait_until(pilot, lambda: not isinstance(pilot.app.screen, UpstreamDetailScreen))
 
 
 async def test_a_failing_reconnect_is_a_toast_not_a_crash(pilot: Pilot[None], view: FakeView) -> None:

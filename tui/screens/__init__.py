@@ -7,6 +7,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.reload_errors import ReloadErrorsScreen
 from tui.screens.schema import SchemaScreen
 from tui.screens.tool_runner import ToolRunnerScreen
+from tui.screens.upstream_detail import UpstreamDetailScreen
 
 __all__ = [
     "CallDetailScreen",
@@ -17,4 +18,5 @@ __all__ = [
     "ReloadErrorsScreen",
     "SchemaScreen",
     "ToolRunnerScreen",
+    "UpstreamDetailScreen",
 ]

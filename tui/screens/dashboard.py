@@ -20,6 +20,7 @@ from tui import formatting, stats
 from tui.messages import RunTool, ShowCall
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.schema import SchemaScreen
+from tui.screens.upstream_detail import UpstreamDetailScreen
 from tui.widgets import CallTable, LogPanel, SessionTable, StatusHeader, ToolTable, UpstreamTable
 
 COMMAND_TIMEOUT = 30.0
@@ -36,6 +37,7 @@ class OverviewPane(TabPane):
         Binding("r", "screen.reconnect", "Reconnect"),
         Binding("c", "screen.call_tool", "Call"),
         Binding("s", "screen.schema", "Schema"),
+        Binding("i", "screen.upstream_details", "Upstream details", show=False),
     ]
 
 
@@ -258,6 +260,20 @@ class DashboardScreen(Screen[None]):
             self.notify("No tool selected", severity="warning")
             return
         self.app.push_screen(SchemaScreen(tool))
+
+    def action_upstream_details(self) -> None:
+        name = self.upstreams.selected
+        if name is None:
+            self.notify("No upstream selected", severity="warning")
+            return
+        self.show_upstream(name)
+
+    def show_upstream(self, name: str) -> None:
+        """The upstream in full (its last error whole, its stderr tail), as it is now."""
+        snapshot = self.snapshot
+        upstream = next((u for u in snapshot.upstreams if u.name == name), None) if snapshot else None
+        if upstream is not None:
+            self.app.push_screen(UpstreamDetailScreen(upstream, now=self._clock()))
 
     def action_reconnect(self) -> None:
         name = self.upstreams.selected
