@@ -30,6 +30,8 @@ class UpstreamLists:
     """The upstream declared `tasks.requests.tools.call`: tools that require a task can be called."""
     cut: Mapping[str, int] = field(default_factory=dict)
     """Kinds whose list was cut at limits.items_per_upstream, with the limit."""
+    unrelayed: tuple[str, ...] = ()
+    """Capabilities the upstream declares that mcpstead does not pass on to its clients."""
 
     @property
     def name(self) -> str:
@@ -199,6 +201,11 @@ def build_catalog(upstreams: Iterable[UpstreamLists]) -> Catalog:
     ordered = tuple(upstreams)
     builder = _Builder()
     for upstream in ordered:
+        if upstream.unrelayed:
+            builder.problems.append(
+                f"upstream '{upstream.name}' offers capabilities mcpstead does not pass on to its clients: "
+                f"{', '.join(upstream.unrelayed)}"
+            )
         for kind, limit in upstream.cut.items():
             builder.problems.append(
                 f"upstream '{upstream.name}' lists more than {limit:,} {kind}; only the first {limit:,} are offered "

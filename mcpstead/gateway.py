@@ -26,6 +26,7 @@ from mcpstead.forwarder import Forwarder
 from mcpstead.headers import header_annotations
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
+from mcpstead.protocol import RELAYED_CAPABILITIES
 from mcpstead.sessions import DownstreamSession, ModernClients, SessionStore
 from mcpstead.state import GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
 from mcpstead.sync import UpstreamSync
@@ -175,7 +176,7 @@ class Gateway:
         its problems, and tell every session about each kind whose merged list really changed."""
         before = self.catalog
         upstreams = [
-            UpstreamLists(s.config, s.lists, s.task_augmented_calls, s.cut_lists)
+            UpstreamLists(s.config, s.lists, s.task_augmented_calls, s.cut_lists, unrelayed(s))
             for server in self.config.servers
             if (s := self.supervisors.get(server.name)) is not None
         ]
@@ -434,3 +435,10 @@ class Gateway:
         except RpcError as exc:
             return ToolRunResult(result=None, error=f"{exc.message} (code {exc.code})")
         return ToolRunResult(result=result, error=None)
+
+
+def unrelayed(supervisor: UpstreamSupervisor) -> tuple[str, ...]:
+    """The capabilities a listed upstream declares that mcpstead does not pass on (said, not dropped)."""
+    if not supervisor.lists:  # not connected (its lists are cleared when it goes)
+        return ()
+    return tuple(sorted(set(supervisor.capabilities) - RELAYED_CAPABILITIES))

@@ -46,6 +46,10 @@ MODERN_METHODS = frozenset(
 """Requests that exist in 2026-07-28; any other (initialize, ping, logging/setLevel, resources/subscribe,
 tasks/*) is answered 404 with -32601 on the modern wire."""
 
+RELAYED_CAPABILITIES = frozenset({"tools", "prompts", "resources", "completions", "logging", "tasks"})
+"""The server capabilities mcpstead passes on (those of its method table, router.py); an upstream's others
+(`experimental`, extensions, ...) are named as not passed on, never dropped silently."""
+
 NAME_PARAMS = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 """2026-07-28: methods whose `Mcp-Name` header mirrors a param, and which param."""
 

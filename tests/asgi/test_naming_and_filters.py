@@ -14,7 +14,7 @@ from mcpstead.config import ServerConfig
 from mcpstead.config_load import parse_config
 from mcpstead.state import TransportKind
 from mcpstead.upstream.transports import ConnectionHooks
-from tests.asgi.conftest import WAIT, Harness
+from tests.asgi.conftest import WAIT, Harness, initialize_request
 from tests.fakes import FakeConnection, FakeUpstream, tool
 
 CAPABILITIES = {"tools": {"listChanged": True}, "prompts": {}, "resources": {}}
@@ -275,3 +275,19 @@ async def test_an_excluded_uri_cannot_be_reached_through_a_template_that_matches
         # `include` chose the templates; it does not also have to match every URI they serve.
         table = await h.rpc(session, "resources/read", {"uri": "db://users"})
         assert table["result"]["contents"] == [{"uri": "db://users", "text": "db"}]
+
+
+async def test_capabilities_the_gateway_does_not_pass_on_are_said_not_dropped(
+    start: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="mcpstead.gateway")
+    capabilities = {"tools": {}, "experimental": {"x-thing": {}}, "extensions": {"io.example/ext": {}}}
+    initialized = {"protocolVersion": "2025-11-25", "capabilities": capabilities, "serverInfo": {}}
+    fake = FakeUpstream(tools=[tool("echo")], answers={"initialize": initialized})
+    async with start(servers("odd"), connect=fake.connect) as h:
+        await h.wait_until(lambda: bool(h.gateway.catalog.problems))
+        said = "upstream 'odd' offers capabilities mcpstead does not pass on to its clients: experimental, extensions"
+        assert (await h.request("GET", "/health")).json()["problems"] == [said]
+        assert said in [r.getMessage() for r in caplog.records]
+        response = await h.post(initialize_request())
+        assert set(response.json()["result"]["capabilities"]) == {"tools"}  # what it says it does not pass on

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mcpstead.catalog import UpstreamLists, build_catalog
 from mcpstead.config import ServerConfig
 from mcpstead.config_load import parse_config
+from mcpstead.protocol import RELAYED_CAPABILITIES
+from mcpstead.router import REQUESTS
 
 
 def server(name: str, extra: str = "") -> ServerConfig:
@@ -148,3 +151,17 @@ def test_tool_views_keep_the_upstreams_own_definition() -> None:
     (view,) = catalog.tool_views["a"]
     assert (view.qualified_name, view.name, view.description) == ("a__x", "x", "X")
     assert view.definition["name"] == "x"
+
+
+def test_capabilities_not_passed_on_are_a_problem_line() -> None:
+    said = dataclasses.replace(lists("a", tools=("t",)), unrelayed=("experimental", "extensions"))
+    catalog = build_catalog([said, lists("b", tools=("u",))])
+    assert catalog.problems == (
+        "upstream 'a' offers capabilities mcpstead does not pass on to its clients: experimental, extensions",
+    )
+    assert names(catalog.tools) == ["a__t", "b__u"]  # the rest is offered as ever
+
+
+def test_the_capabilities_passed_on_are_those_of_the_method_table() -> None:
+    table = {method.capability for method in REQUESTS.values() if method.capability}
+    assert table == RELAYED_CAPABILITIES
