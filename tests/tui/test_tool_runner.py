@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Select, TextArea
+from textual.widgets import Checkbox, Input, OptionList, Select, TextArea
 
 from mcpstead.state import ToolRunResult
 from tests.tui.fakes import FakeClock, FakeView, call, demo
@@ -133,6 +133,20 @@ async def test_an_enum_sends_the_chosen_value(pilot: Pilot[None], view: FakeView
     await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: len(view.tool_calls) == 2)
     assert view.tool_calls[1] == ("demo__weather", {"city": "Oslo", "units": "imperial"})
+
+
+async def test_an_open_dropdown_stays_inside_the_forms_border(pilot: Pilot[None], view: FakeView) -> None:
+    runner = await open_runner(pilot, "demo__weather", {"city": "Oslo"})
+    units = runner.form.widget("units")
+    assert isinstance(units, Select)
+    units.focus()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: units.expanded)
+    overlay = units.query_one(OptionList)
+    await wait_until(pilot, lambda: overlay.region.bottom <= runner.form.region.bottom - 1)  # above the border
+    await pilot.press("escape")
+    await wait_until(pilot, lambda: not units.expanded)
+    await wait_until(pilot, lambda: units.styles.margin.bottom == 0)
 
 
 async def test_raw_json_mode_round_trips_and_rejects_bad_json(pilot: Pilot[None], view: FakeView) -> None:

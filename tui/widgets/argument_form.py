@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -11,12 +12,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
 from textual.widgets.select import NoSelection
 
 from tui.forms import MISSING, FieldError, FieldSpec, check_choice, choice_label, parse_text, text_for
 
 _ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+OVERLAY_MAX_LINES = 12
+"""The most lines Textual's Select dropdown takes (its overlay's max-height)."""
 
 
 class ArgumentForm(VerticalScroll):
@@ -50,6 +55,17 @@ class ArgumentForm(VerticalScroll):
             for widget in self._widgets.values():
                 if isinstance(widget, Input | TextArea):
                     widget.cursor_blink = False
+        for widget in self._widgets.values():
+            if isinstance(widget, Select):
+                self.watch(widget, "expanded", functools.partial(self._make_room, widget))
+
+    def _make_room(self, select: Select[Any], expanded: bool) -> None:
+        """An open dropdown draws over what is below it: the form grows by its height meanwhile, so the
+        choices stay inside the form's border instead of spilling over it."""
+        shown = min(select.query_one(OptionList).option_count, OVERLAY_MAX_LINES) if expanded else 0
+        select.styles.margin = (0, 0, shown, 0)
+        if expanded:
+            self.call_after_refresh(self.scroll_to_widget, select, animate=False)
 
     @on(Input.Changed)
     @on(Select.Changed)
