@@ -199,7 +199,7 @@ class Forwarder:
     ) -> Any:
         """A modern request: over the upstream's shared session, without its envelope, in a task of its own,
         so that questions the upstream asks on the way end this request with `input_required` while the
-        upstream call waits for the client's retry (mrtr.py)."""
+        upstream call waits for the client's retry (mrtr.py); unparked when the client can be asked nothing."""
         state = params.get("requestState")
         if state is None and not any(key in session.capabilities for key in CLIENT_CAPABILITY.values()):
             return await self._send_unparked(supervisor, method, params, session, channel)

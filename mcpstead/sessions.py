@@ -192,9 +192,6 @@ class ModernClients:
         self._clients[client_id] = client  # the most recent last, so the oldest is first to go
         return client, new
 
-    def __len__(self) -> int:
-        return len(self._clients)
-
     def views(self, wall_now: float, monotonic_now: float) -> tuple[SessionView, ...]:
         return tuple(client.view(wall_now, monotonic_now) for client in self._clients.values())
 

@@ -58,8 +58,6 @@ class UpstreamIdentity:
     server_version: str
     capabilities: dict[str, Any]
     instructions: str | None = None
-    versions: tuple[str, ...] = ()
-    """Every version it serves (`server/discover`'s supportedVersions); the negotiated one after a handshake."""
 
 
 class Connection(Protocol):
@@ -120,7 +118,6 @@ async def initialize(
         server_version=str(info.get("version", "")),
         capabilities=capabilities,
         instructions=result["instructions"] if isinstance(result.get("instructions"), str) else None,
-        versions=(version,),
     )
     await connection.notify("notifications/initialized")
     connection.initialized()
@@ -146,7 +143,6 @@ async def discover(connection: Connection, upstream: str, timeout: float) -> Ups
         server_version=str(info.get("version", "")),
         capabilities=_mapping(result.get("capabilities")),
         instructions=result["instructions"] if isinstance(result.get("instructions"), str) else None,
-        versions=versions,
     )
 
 

@@ -68,6 +68,12 @@ class ModernExchanges:
     _acknowledged: asyncio.Event
     """Set when the current listen stream's filter is acknowledged (or no stream is coming)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """The transport's own arguments, passed on."""
+        super().__init__(*args, **kwargs)
+        self._uris = set()
+        self._acknowledged = asyncio.Event()
+
     async def _exchange(self, method: str, params: dict[str, Any], timeout: float, call: InFlightCall | None) -> Any:
         raise NotImplementedError
 
@@ -145,14 +151,8 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         tool_schema: Callable[[str], Any] = lambda name: None,
     ) -> None:
         super().__init__(config, inbound, count_bytes=count_bytes, limit=limit)
-        self._uris = set()
-        self._acknowledged = asyncio.Event()
         self._tool_schema = tool_schema
         """The input schema of one of the upstream's tools, for the Mcp-Param-* headers its calls carry."""
-
-    def initialized(self) -> None:
-        """After discovery: the `subscriptions/listen` stream this era has in place of the GET stream."""
-        super().initialized()
 
     def _relisten(self) -> None:
         self._acknowledged.clear()
@@ -246,8 +246,6 @@ class ModernStdioConnection(ModernExchanges, StdioConnection):
         """As StdioConnection's."""
         super().__init__(*args, **kwargs)
         self._legacy = False
-        self._uris = set()
-        self._acknowledged = asyncio.Event()
         self._listen_id: int | None = None
         """The id of the listen request in force; its notifications carry it."""
         self._listen_lock = asyncio.Lock()

@@ -20,7 +20,7 @@ from mcpstead.clock import Clock
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.headers import header_annotations
-from mcpstead.protocol import LATEST_VERSION, MODERN_VERSIONS, Era
+from mcpstead.protocol import MODERN_VERSIONS, Era
 from mcpstead.relay import InboundHooks, InFlightCall, UpstreamInbound
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
@@ -374,7 +374,11 @@ class UpstreamSupervisor:
             if aside is not None:
                 await aside.close()
         if found is not None:
-            log.info("upstream %s serves both eras; mcpstead keeps a %s session with it", self.name, LATEST_VERSION)
+            log.info(
+                "upstream %s serves both eras; mcpstead keeps a %s session with it",
+                self.name,
+                identity.protocol_version,
+            )
         return identity, "legacy"
 
     def _open_link(self, transport: TransportKind, era: Era) -> Connection:

@@ -350,7 +350,7 @@ async def test_auto_asks_server_discover_first_and_a_2025_server_gets_the_handsh
         assert upstream.methods() == ["server/discover", "initialize", "tools/list"]
         assert eras(upstream) == ["modern", "legacy"]  # over HTTP a connection of the era found
         assert run.supervisor.era == "legacy"
-        assert run.supervisor.identity is not None and run.supervisor.identity.versions == ("2025-11-25",)
+        assert run.supervisor.identity is not None and run.supervisor.identity.protocol_version == "2025-11-25"
 
 
 async def test_auto_speaks_2026_to_a_server_serving_only_that_era() -> None:

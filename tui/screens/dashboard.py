@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import tzinfo
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -28,6 +29,8 @@ COMMAND_TIMEOUT = 30.0
 
 FOCUS_ATTEMPTS = 5
 """Frames to retry focusing a tab's main widget while its pane is being shown."""
+
+T = TypeVar("T")
 
 
 class OverviewPane(TabPane):
@@ -240,31 +243,33 @@ class DashboardScreen(Screen[None]):
 
     # -- commands on the selection -------------------------------------------------------------------
 
+    def _chosen(self, selected: T | None, what: str) -> T | None:
+        """The row under the cursor of a table, or None (and a toast saying nothing is selected)."""
+        if selected is None:
+            self.notify(f"No {what} selected", severity="warning")
+        return selected
+
     def action_call_tool(self) -> None:
-        tool = self.tools.selected
+        tool = self._chosen(self.tools.selected, "tool")
         if tool is None:
-            self.notify("No tool selected", severity="warning")
             return
         self.app.post_message(RunTool(tool.qualified_name))
 
     def action_call_again(self) -> None:
-        call = self.calls.selected
+        call = self._chosen(self.calls.selected, "call")
         if call is None:
-            self.notify("No call selected", severity="warning")
             return
         self.app.post_message(RunTool(call.tool, call.arguments if isinstance(call.arguments, dict) else None))
 
     def action_schema(self) -> None:
-        tool = self.tools.selected
+        tool = self._chosen(self.tools.selected, "tool")
         if tool is None:
-            self.notify("No tool selected", severity="warning")
             return
         self.app.push_screen(SchemaScreen(tool))
 
     def action_upstream_details(self) -> None:
-        name = self.upstreams.selected
+        name = self._chosen(self.upstreams.selected, "upstream")
         if name is None:
-            self.notify("No upstream selected", severity="warning")
             return
         self.show_upstream(name)
 
@@ -276,9 +281,8 @@ class DashboardScreen(Screen[None]):
             self.app.push_screen(UpstreamDetailScreen(upstream, now=self._clock()))
 
     def action_reconnect(self) -> None:
-        name = self.upstreams.selected
+        name = self._chosen(self.upstreams.selected, "upstream")
         if name is None:
-            self.notify("No upstream selected", severity="warning")
             return
         self.reconnect(name)
 
@@ -296,9 +300,8 @@ class DashboardScreen(Screen[None]):
             self.notify(f"{name}: reconnect requested", markup=False)
 
     def action_end_session(self) -> None:
-        session = self.sessions.selected
+        session = self._chosen(self.sessions.selected, "session")
         if session is None:
-            self.notify("No session selected", severity="warning")
             return
         self.confirm_end_session(session)
 

@@ -3,8 +3,6 @@ column for (target, era, pid, session resets, lists)."""
 
 from __future__ import annotations
 
-import time
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -32,10 +30,11 @@ class UpstreamDetailScreen(ModalScreen[None]):
 
     AUTO_FOCUS = "#upstream-facts"
 
-    def __init__(self, upstream: UpstreamView, now: float | None = None) -> None:
+    def __init__(self, upstream: UpstreamView, now: float) -> None:
         super().__init__(classes="dialog-screen")
         self.upstream = upstream
-        self._now = time.time() if now is None else now
+        self._now = now
+        """Wall clock when it was opened (ages and the next retry are shown from then)."""
 
     def compose(self) -> ComposeResult:
         title = Text.assemble(("Upstream  ", "dim"), (self.upstream.name, "bold"))
