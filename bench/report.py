@@ -124,17 +124,17 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def ratios(rows: Sequence[Row]) -> dict[str, dict[str, float | None]]:
-    """Per upstream kind: mcpstead/direct, mcpstead/fastmcp and dashboard/headless."""
+    """Per upstream kind: mcpstead/direct, mcpstead/fastmcp, dashboard/headless and capture/dashboard."""
     out: dict[str, dict[str, float | None]] = {}
     for upstream in dict.fromkeys(row.upstream for row in rows):
         gw, direct = _find(rows, upstream, "mcpstead"), _find(rows, upstream, "direct")
         peer, tui = _find(rows, upstream, "fastmcp"), _find(rows, upstream, "mcpstead-tui")
-        if gw is None:
-            continue
+        captured = _find(rows, upstream, "mcpstead-tui-capture")
         pairs: dict[str, tuple[Row | None, Row | None]] = {
             "mcpstead/direct": (gw, direct),
             "mcpstead/fastmcp": (gw, peer),
             "dashboard/headless": (tui, gw),
+            "capture/dashboard": (captured, tui),
         }
         for name, (a, b) in pairs.items():
             if a is None or b is None:
@@ -167,10 +167,15 @@ def checks(rows: Sequence[Row]) -> list[dict[str, Any]]:
         found.append({"check": name, "value": value, "limit": limit, "at_most": at_most, "verdict": verdict})
 
     for upstream in dict.fromkeys(row.upstream for row in rows):
+        tui, captured = _find(rows, upstream, "mcpstead-tui"), _find(rows, upstream, "mcpstead-tui-capture")
+        if tui is not None and captured is not None:
+            check(
+                f"{upstream}: capture throughput / dashboard", _ratio(captured.throughput, tui.throughput), 0.95, False
+            )
         gw = _find(rows, upstream, "mcpstead")
         if gw is None:
             continue
-        direct, peer, tui = (_find(rows, upstream, kind) for kind in ("direct", "fastmcp", "mcpstead-tui"))
+        direct, peer = _find(rows, upstream, "direct"), _find(rows, upstream, "fastmcp")
         check(f"{upstream}: gateway CPU per call (us)", gw.cpu_us_per_call, 300, True)
         if direct is not None:
             check(f"{upstream}: throughput / direct", _ratio(gw.throughput, direct.throughput), 0.9, False)

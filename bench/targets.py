@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +27,10 @@ SERVER_EVERYTHING = BENCH_DIR / "node_modules/@modelcontextprotocol/server-every
 STOP_GRACE_SECONDS = 3.0
 
 UPSTREAM_KINDS = ("sdk", "node")
-TARGET_KINDS = ("direct", "mcpstead", "mcpstead-modern", "mcpstead-tui", "fastmcp")
+TARGET_KINDS = ("direct", "mcpstead", "mcpstead-modern", "mcpstead-tui", "mcpstead-tui-capture", "fastmcp")
 """mcpstead-modern: headless mcpstead called by 2026-07-28 clients (no session, an envelope per request),
-in front of the same 2025-era upstream session."""
+in front of the same 2025-era upstream session. mcpstead-tui-capture: the dashboard on, and every message
+captured to a file (`--capture`), to compare with mcpstead-tui in the same run."""
 ECHO_PREFIX = {"sdk": "", "node": "Echo: "}
 """What each upstream's echo tool puts before the message."""
 
@@ -175,11 +175,15 @@ def _mcpstead_headless(config: Path, log_dir: Path, src: Path | None) -> Proc:
     return spawn("mcpstead", [str(VENV_BIN / "mcpstead"), "serve", "-c", str(config)], log_dir, env, cwd)
 
 
-def _mcpstead_tui(config: Path, log_dir: Path, src: Path | None) -> Proc:
+def _mcpstead_tui(config: Path, log_dir: Path, src: Path | None, capture: Path | None = None) -> Proc:
     env, cwd = _source_env(src)
     # A realistic dashboard size for the headless driver (it reads the terminal size from these).
     env |= {"COLUMNS": "160", "LINES": "48", "TERM": "xterm-256color"}
-    return spawn("mcpstead-tui", [sys.executable, "-m", "bench.tui_gateway", str(config)], log_dir, env, cwd)
+    argv = [sys.executable, "-m", "bench.tui_gateway", str(config)]
+    if capture is not None:
+        argv += ["--capture", str(capture)]
+    name = "mcpstead-tui-capture" if capture is not None else "mcpstead-tui"
+    return spawn(name, argv, log_dir, env, cwd)
 
 
 def start_target(
@@ -200,9 +204,10 @@ def start_target(
         return Target(upstream_kind, kind, url, "echo", prefix, proc, upstream)
     config = log_dir / f"{kind}-{upstream_kind}.yaml"
     write_gateway_config(config, port, upstream_kind, upstream_url)
-    headless = kind in ("mcpstead", "mcpstead-modern")
-    starter: Callable[[Path, Path, Path | None], Proc] = _mcpstead_headless if headless else _mcpstead_tui
-    proc = starter(config, log_dir, src)
+    if kind in ("mcpstead", "mcpstead-modern"):
+        proc = _mcpstead_headless(config, log_dir, src)
+    else:
+        proc = _mcpstead_tui(config, log_dir, src, log_dir / "capture.jsonl" if kind.endswith("-capture") else None)
     extra = {"config": str(config), "client": "modern" if kind == "mcpstead-modern" else "legacy"}
     return Target(upstream_kind, kind, url, f"{upstream_kind}__echo", prefix, proc, upstream, extra)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from mcpstead.config import NameFilter, ServerConfig
 from mcpstead.protocol import qualify
-from mcpstead.state import ToolView
+from mcpstead.state import OfferedView, ToolView
 from mcpstead.uritemplates import UriTemplate, compile_template
 
 
@@ -65,6 +65,8 @@ class Catalog:
     resource_routes: Mapping[str, Route] = field(default_factory=dict)
     template_routes: tuple[TemplateRoute, ...] = ()
     tool_views: Mapping[str, tuple[ToolView, ...]] = field(default_factory=dict)
+    offered: tuple[OfferedView, ...] = ()
+    """Prompts, resources and templates as clients see them, each with its upstream (for the dashboard)."""
     problems: tuple[str, ...] = ()
     """Conflicts and dropped items, one readable line each, in upstream order."""
 
@@ -108,6 +110,7 @@ class _Builder:
     def __init__(self) -> None:
         self.problems: list[str] = []
         self.tool_views: dict[str, list[ToolView]] = {}
+        self.template_owners: dict[str, str] = {}
 
     def named(
         self, upstreams: Iterable[UpstreamLists], kind: str, allow: Any
@@ -162,7 +165,7 @@ class _Builder:
     def templates(self, upstreams: Iterable[UpstreamLists]) -> tuple[tuple[dict[str, Any], ...], list[TemplateRoute]]:
         items: list[dict[str, Any]] = []
         routes: list[TemplateRoute] = []
-        owners: dict[str, str] = {}
+        owners = self.template_owners
         for upstream in upstreams:
             for item in upstream.lists.get("resourceTemplates", ()):
                 text = item.get("uriTemplate")
@@ -232,6 +235,14 @@ def build_catalog(upstreams: Iterable[UpstreamLists]) -> Catalog:
         resource_routes=resource_routes,
         template_routes=tuple(template_routes),
         tool_views={upstream.name: tuple(builder.tool_views.get(upstream.name, ())) for upstream in ordered},
+        offered=(
+            *(OfferedView("prompt", prompt_routes[p["name"]].upstream, p["name"], p) for p in prompts),
+            *(OfferedView("resource", resource_routes[r["uri"]].upstream, r["uri"], r) for r in resources),
+            *(
+                OfferedView("template", builder.template_owners[t["uriTemplate"]], t["uriTemplate"], t)
+                for t in templates
+            ),
+        ),
         problems=tuple(builder.problems),
     )
 

@@ -6,11 +6,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mcpstead import __version__
+from mcpstead.capture import read_capture
 from mcpstead.config import GatewayConfig
 from mcpstead.config_load import CONFIG_ENV, load_config, resolve_config_path
-from mcpstead.errors import ConfigError, StartupError
+from mcpstead.errors import CaptureError, ConfigError, StartupError
 from mcpstead.logs import LogRing, setup_logging
 
 EXIT_CONFIG = 2
@@ -23,6 +25,16 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         default=argparse.SUPPRESS,
         help=f"config file (default: ${CONFIG_ENV}, else ~/.config/mcpstead/config.yaml)",
+    )
+
+
+def _add_capture_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--capture",
+        metavar="FILE.jsonl",
+        type=Path,
+        default=None,
+        help="append every JSON-RPC message on both hops to this file (rotated by size: dashboard.capture)",
     )
 
 
@@ -40,12 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_option(serve)
     serve.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
     serve.add_argument("--watch", action="store_true", help="reload the config when its file is saved")
+    _add_capture_option(serve)
 
     dev = commands.add_parser("dev", help="run the gateway with the live dashboard in this terminal")
     _add_config_option(dev)
     dev.add_argument("--headless", action="store_true", help="no dashboard: log to stderr instead")
     dev.add_argument("--no-watch", action="store_true", help="do not reload the config when its file is saved")
     dev.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
+    _add_capture_option(dev)
+
+    view = commands.add_parser("view", help="open capture files (--capture) in the traffic view, without a gateway")
+    view.add_argument("files", nargs="+", metavar="FILE.jsonl", type=Path, help="capture files, oldest first")
 
     check = commands.add_parser("check", help="validate the config and list the upstreams it would start")
     _add_config_option(check)
@@ -61,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mcpstead import demo
 
         return demo.main()
+    if command == "view":
+        return _view(args.files)
 
     path = resolve_config_path(getattr(args, "config", None))
     try:
@@ -79,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mcpstead: stdout is not a terminal; running headless", file=sys.stderr)
         headless = True
     watch = getattr(args, "watch", False) if command == "serve" else not args.no_watch
-    return _run(config, headless, args.log_format, watch)
+    return _run(config, headless, args.log_format, watch, getattr(args, "capture", None))
 
 
 def _check(config: GatewayConfig) -> int:
@@ -107,7 +126,22 @@ def _check(config: GatewayConfig) -> int:
     return 0
 
 
-def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool) -> int:
+def _view(paths: list[Path]) -> int:
+    try:
+        records = read_capture(paths)
+    except CaptureError as exc:
+        print(f"mcpstead: {exc}", file=sys.stderr)
+        return 1
+    if not sys.stdout.isatty():
+        print("mcpstead: view needs a terminal", file=sys.stderr)
+        return 1
+    from tui.capture_viewer import CaptureViewer
+
+    CaptureViewer(records, title=", ".join(str(path) for path in paths)).run()
+    return 0
+
+
+def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool, capture: Path | None) -> int:
     from mcpstead.runner import run
 
     ring = None
@@ -121,7 +155,7 @@ def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool) ->
 
         frontend = TuiFrontend()
     try:
-        return run(config, frontend, watch=watch, log_ring=ring)
-    except StartupError as exc:
+        return run(config, frontend, watch=watch, log_ring=ring, capture=capture)
+    except (StartupError, CaptureError) as exc:
         print(f"mcpstead: {exc}", file=sys.stderr)
         return 1

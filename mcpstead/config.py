@@ -268,6 +268,28 @@ class LoggingConfig(_Model):
         return value.lower() if isinstance(value, str) else value
 
 
+class CaptureConfig(_Model):
+    """What the traffic tap keeps: the dashboard's memory of messages, and capture files (`--capture`)."""
+
+    messages: int = Field(5000, ge=10, le=1_000_000)
+    """The dashboard's Traffic tab keeps the newest this many messages ..."""
+    max_bytes: int = Field(32 * 1024 * 1024, ge=64 * 1024)
+    """... in at most this many bytes together ..."""
+    message_bytes: int = Field(256 * 1024, ge=1024)
+    """... each cut at this size (with a note); a capture file keeps every message whole."""
+    file_bytes: int = Field(64 * 1024 * 1024, ge=64 * 1024)
+    """A capture file past this size is rotated: FILE becomes FILE.1, and a new FILE starts ..."""
+    file_keep: int = Field(3, ge=0, le=100)
+    """... keeping this many rotated files (FILE.1 the newest)."""
+
+
+class DashboardConfig(_Model):
+    capture: CaptureConfig = CaptureConfig()
+    roots: tuple[str, ...] | None = Field(None, strict=False)
+    """What the dashboard answers an upstream's roots/list with during its own calls (paths or file://
+    URIs); by default the working directory."""
+
+
 class GatewayConfig(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8766, ge=0, le=65535)
@@ -276,6 +298,7 @@ class GatewayConfig(_Model):
     metrics: MetricsConfig = MetricsConfig()
     logging: LoggingConfig = LoggingConfig()
     limits: LimitsConfig = LimitsConfig()
+    dashboard: DashboardConfig = DashboardConfig()
     _path: str = PrivateAttr(default="")
     _bearer_token: Secret | None = PrivateAttr(default=None)
 

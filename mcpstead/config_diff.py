@@ -64,6 +64,8 @@ def diff_configs(old: GatewayConfig, new: GatewayConfig) -> ConfigDiff:
         ignored.append("logging")
     if old.mcp.session != new.mcp.session:
         ignored.append("mcp.session")
+    if old.dashboard.capture != new.dashboard.capture:
+        ignored.append("dashboard.capture")
     return ConfigDiff(
         added=tuple(name for name in new_servers if name not in old_servers),
         removed=tuple(name for name in old_servers if name not in new_servers),
@@ -82,6 +84,7 @@ def effective_config(old: GatewayConfig, new: GatewayConfig) -> GatewayConfig:
             "port": old.port,
             "logging": old.logging,
             "mcp": new.mcp.model_copy(update={"session": old.mcp.session}),
+            "dashboard": new.dashboard.model_copy(update={"capture": old.dashboard.capture}),
         }
     )
     return merged

@@ -19,6 +19,10 @@ class StartupError(McpsteadError):
     """The gateway cannot start (a busy port, a required upstream down); the message is one line for the user."""
 
 
+class CaptureError(McpsteadError):
+    """A capture file that cannot be written or read (the message names the file, and the line when read)."""
+
+
 class UnknownUpstreamError(McpsteadError):
     """A command (the dashboard's reconnect) named an upstream that is not configured."""
 

@@ -75,7 +75,7 @@ class SessionFanout:
     def resource_updated(self, upstream: str, owner: DownstreamSession | None, message: dict[str, Any]) -> None:
         params = message.get("params")
         uri = params.get("uri") if isinstance(params, dict) else None
-        for session in [owner] if owner is not None else self._sessions:
+        for session in [owner] if owner is not None else self._sessions.everyone():
             if (upstream, uri) in session.subscriptions:
                 session.notify(message)
 
@@ -83,7 +83,7 @@ class SessionFanout:
         method = str(message.get("method"))
         params = message.get("params")
         params = params if isinstance(params, dict) else {}
-        served = [owner] if owner is not None else list(self._sessions)
+        served = [owner] if owner is not None else list(self._sessions.everyone())
         if method == "notifications/message":
             for session in served:
                 if session.admits_log(params.get("level")):

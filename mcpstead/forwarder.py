@@ -26,7 +26,6 @@ from mcpstead.mrtr import InputBridge, StateSeal
 from mcpstead.protocol import split_qualified, without_envelope
 from mcpstead.relay import CLIENT_CAPABILITY, REQUEST_CANCELLED, InFlightCall, ReplyChannel
 from mcpstead.sessions import DownstreamSession
-from mcpstead.state import CallSource
 from mcpstead.upstream.base import MAX_LIST_PAGES
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 
@@ -326,7 +325,6 @@ class Forwarder:
         params: dict[str, Any],
         *,
         session: DownstreamSession | None,
-        source: CallSource = "client",
         received_at: float | None = None,
         message_id: jsonrpc.JsonId = None,
         channel: ReplyChannel | None = None,
@@ -365,7 +363,7 @@ class Forwarder:
                 started_at=started_wall,
                 session_id=session.session_id if session else None,
                 client=session.client_name if session else DASHBOARD_CLIENT,
-                source=source,
+                source=session.source if session is not None else "dashboard",
                 tool=qualified,
                 upstream=supervisor.name,
                 arguments=params.get("arguments"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -20,7 +20,8 @@ from mcpstead.clock import Clock, SystemClock
 from mcpstead.config import GatewayConfig
 from mcpstead.config_diff import diff_configs, effective_config
 from mcpstead.config_load import load_config
-from mcpstead.errors import ConfigError, RpcError, UnknownUpstreamError
+from mcpstead.dashboard_client import DashboardClient
+from mcpstead.errors import ConfigError, UnknownUpstreamError
 from mcpstead.fanout import SessionFanout, TaskBook
 from mcpstead.forwarder import Forwarder
 from mcpstead.headers import header_annotations
@@ -28,8 +29,17 @@ from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.protocol import RELAYED_CAPABILITIES
 from mcpstead.sessions import DownstreamSession, ModernClients, SessionStore
-from mcpstead.state import GatewaySnapshot, LogLineView, ReloadView, ToolRunResult, UpstreamView
+from mcpstead.state import (
+    ClientHandler,
+    GatewaySnapshot,
+    LogLineView,
+    ReloadView,
+    RunningRequest,
+    TrafficRecord,
+    UpstreamView,
+)
 from mcpstead.sync import UpstreamSync
+from mcpstead.traffic import Traffic, TrafficRing
 from mcpstead.upstream.base import MessageLimit
 from mcpstead.upstream.supervisor import UpstreamSupervisor
 from mcpstead.upstream.transports import Connect, connect_transport
@@ -72,6 +82,8 @@ class Gateway:
         self.modern_clients = ModernClients()
         """2026-07-28 clients (they hold no session), for the dashboard."""
         self.calls = CallLog()
+        self.traffic = Traffic(self.clock.wall)
+        """Every message on both hops, for whoever listens (the dashboard, a capture file)."""
         self.catalog = Catalog()
         self._header_tools: dict[str, Any] = {}
         """Tools with arguments mirrored into Mcp-Param-* headers, with their input schemas."""
@@ -86,7 +98,7 @@ class Gateway:
         self._gc_task: asyncio.Task[None] | None = None
         self._background = BackgroundTasks()
         self.fanout = SessionFanout(self.sessions, self.tasks, self._upstream_list_changed, self._timeout_of)
-        self.sync = UpstreamSync(lambda: self.supervisors, lambda: self.sessions)
+        self.sync = UpstreamSync(lambda: self.supervisors, self.sessions.everyone)
         self.forwarder = Forwarder(
             self.supervisors,
             lambda: self.catalog,
@@ -97,6 +109,10 @@ class Gateway:
             self.bump,
             lambda: self.config.limits,
         )
+        self.dashboard = DashboardClient(self)
+        """The dashboard's own client: its runner, browsers and raw requests go through the method table."""
+        self.sessions.dashboard = self.dashboard.session
+        self._traffic_ring: TrafficRing | None = None
         self.forward = self.forwarder.forward
         self.route_tool_call = self.forwarder.call_tool
         self.list_tasks = self.forwarder.list_tasks
@@ -122,6 +138,7 @@ class Gateway:
         await cancel_and_wait(gc_task)
         for session in self.sessions:
             self.close_session(session.session_id, "gateway_shutdown")
+        await self.dashboard.close()
         await self._background.wait(timeout=5)
         await self._background.cancel_all()
         supervisors = list(self.supervisors.values())
@@ -144,6 +161,7 @@ class Gateway:
             limit=MessageLimit(self.config.limits.upstream_message_bytes, self.metrics.limit_hit),
             max_items=self.config.limits.items_per_upstream,
             stderr_lines=self.config.limits.stderr_lines,
+            traffic=self.traffic,
         )
         self.supervisors[name] = supervisor
         supervisor.start()
@@ -281,6 +299,7 @@ class Gateway:
             calls=self.calls.newest_first(),
             last_reload=self.last_reload,
             catalog_problems=self.catalog.problems,
+            offered=self.catalog.offered,
         )
 
     # -- sessions --------------------------------------------------------------------------------------
@@ -426,15 +445,26 @@ class Gateway:
             raise UnknownUpstreamError(upstream)
         supervisor.reconnect()
 
-    async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult:
-        """The dashboard's tool runner: the same routing as a client's call, recorded as from the dashboard."""
-        try:
-            result = await self.forwarder.call_tool(
-                {"name": qualified_name, "arguments": dict(arguments)}, session=None, source="dashboard"
-            )
-        except RpcError as exc:
-            return ToolRunResult(result=None, error=f"{exc.message} (code {exc.code})")
-        return ToolRunResult(result=result, error=None)
+    def start_request(
+        self, method: str, params: Mapping[str, Any], handler: ClientHandler | None = None
+    ) -> RunningRequest:
+        return self.dashboard.start(method, params, handler)
+
+    def on_notification(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        self.dashboard.on_notification = listener
+
+    # -- traffic -------------------------------------------------------------------------------------
+
+    def keep_traffic(self) -> None:
+        """Keep the newest messages for the dashboard (bounded by dashboard.capture); from now on every
+        message is recorded."""
+        if self._traffic_ring is None:
+            limits = self.config.dashboard.capture
+            self._traffic_ring = TrafficRing(limits.messages, limits.max_bytes, limits.message_bytes)
+            self.traffic.add_sink(self._traffic_ring)
+
+    def traffic_since(self, after_seq: int = 0) -> tuple[TrafficRecord, ...]:
+        return self._traffic_ring.since(after_seq) if self._traffic_ring is not None else ()
 
 
 def unrelayed(supervisor: UpstreamSupervisor) -> tuple[str, ...]:

@@ -14,13 +14,15 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import uvicorn
 
 from mcpstead.aio import BackgroundTasks, cancel_and_wait
+from mcpstead.capture import CaptureFile
 from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
 from mcpstead.downstream.serving import CoalescingHttpToolsProtocol, cut_off_slow_readers
@@ -33,6 +35,7 @@ from mcpstead.state import GatewayView
 log = logging.getLogger("mcpstead.runner")
 REQUIRED_UPSTREAMS_TIMEOUT = 30.0
 UPSTREAM_CLOSE_SECONDS = 3
+CAPTURE_FLUSH_SECONDS = 0.5
 
 
 class Frontend(Protocol):
@@ -67,12 +70,17 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def run(
-    config: GatewayConfig, frontend: Frontend | None = None, *, watch: bool = False, log_ring: LogRing | None = None
+    config: GatewayConfig,
+    frontend: Frontend | None = None,
+    *,
+    watch: bool = False,
+    log_ring: LogRing | None = None,
+    capture: Path | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (or the frontend quits). Returns the process exit code."""
     sock = bind(config.host, config.port)
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(serve(config, sock, frontend, watch=watch, log_ring=log_ring))
+        return runner.run(serve(config, sock, frontend, watch=watch, log_ring=log_ring, capture=capture))
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -92,12 +100,13 @@ async def serve(
     handle_signals: bool = True,
     watch: bool = False,
     log_ring: LogRing | None = None,
+    capture: Path | None = None,
 ) -> int:
     """Serve on `sock` until `stop` is set (SIGINT/SIGTERM set it when `handle_signals`; SIGHUP reloads a
     headless gateway and stops one with a dashboard, whose terminal hung up).
 
 
-    `watch` reloads the config when its file is saved.
+    `watch` reloads the config when its file is saved; `capture` appends every message to that file.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -106,7 +115,9 @@ async def serve(
     signals: tuple[signal.Signals, ...] = ()
     stopping: _Stopping | None = None
     try:
-        async with Gateway(config, listen_url=url, log_ring=log_ring) as gateway:
+        async with Gateway(config, listen_url=url, log_ring=log_ring) as gateway, _capturing(gateway, capture):
+            if frontend is not None:
+                gateway.keep_traffic()
             if handle_signals:
                 signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
                 loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -180,6 +191,34 @@ async def serve(
                 stopping.sessions,
                 stopping.upstreams,
             )
+
+
+@contextlib.asynccontextmanager
+async def _capturing(gateway: Gateway, path: Path | None) -> AsyncIterator[None]:
+    """Append every message to `path` while the gateway runs, flushing twice a second (and at the end)."""
+    if path is None:
+        yield
+        return
+    limits = gateway.config.dashboard.capture
+    capture = CaptureFile(path, limits.file_bytes, limits.file_keep)
+    stop_feeding = gateway.traffic.add_sink(capture)
+    log.info("capturing every message to %s", path)
+
+    async def flush() -> None:
+        while capture.failed is None:
+            await asyncio.sleep(CAPTURE_FLUSH_SECONDS)
+            capture.flush()
+        log.error("the capture stopped: %s", capture.failed)
+        stop_feeding()
+
+    flusher = asyncio.create_task(flush(), name="capture-flush")
+    try:
+        yield
+    finally:
+        stop_feeding()
+        await cancel_and_wait(flusher)
+        capture.close()
+        log.info("captured %d message(s) to %s", capture.lines, path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from mcpstead.state import SessionView
+from mcpstead.state import CallSource, SessionView
 
 
 class Cancellable(Protocol):
@@ -64,6 +64,8 @@ class DownstreamSession:
     """elicitationId of every URL-mode elicitation relayed to this client (for notifications/elicitation/complete)."""
     era: Literal["legacy", "modern"] = "legacy"
     """"modern": the client of one 2026-07-28 request, never stored (the request is its whole life)."""
+    source: CallSource = "client"
+    """"dashboard": the dashboard's own client session (mcpstead/dashboard_client.py)."""
     closed: bool = False
     _awaiting: dict[str, asyncio.Future[dict[str, Any] | None]] = field(default_factory=dict)
     _server_request_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -199,6 +201,15 @@ class ModernClients:
 class SessionStore:
     def __init__(self) -> None:
         self._sessions: dict[str, DownstreamSession] = {}
+        self.dashboard: DownstreamSession | None = None
+        """The dashboard's own session: outside the store (no limit, no idle end, not listed), but among
+        `everyone()`, so its subscriptions hold and resource updates and log messages reach it."""
+
+    def everyone(self) -> Iterator[DownstreamSession]:
+        """Every session messages may be fanned out to: the clients', and the dashboard's."""
+        yield from list(self._sessions.values())
+        if self.dashboard is not None:
+            yield self.dashboard
 
     def create(
         self, *, protocol_version: str, client_name: str, client_version: str, wall: float, monotonic: float

@@ -6,14 +6,18 @@ The core never waits on an observer. It bumps a version counter on every change;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 UpstreamStatus = Literal["connecting", "ready", "backoff", "failed", "stopped"]
 TransportKind = Literal["streamable-http", "sse", "stdio"]
 TransportShown = Literal["streamable-http", "sse", "stdio", "auto"]
 """What the read model shows: `auto` while an HTTP upstream's transport is not yet detected."""
+Hop = Literal["client", "upstream"]
+Direction = Literal["in", "out"]
+"""Seen from the gateway: "in" arrives at it (client->gateway, upstream->gateway), "out" leaves it."""
 CallOutcome = Literal["ok", "tool_error", "error"]
 CallSource = Literal["client", "dashboard"]
 
@@ -26,6 +30,17 @@ class ToolView:
     upstream: str
     name: str
     description: str
+    definition: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedView:
+    """A prompt, resource or resource template as clients see it, and the upstream that serves it."""
+
+    kind: Literal["prompt", "resource", "template"]
+    upstream: str
+    key: str
+    """The name (prompt), URI (resource) or URI template clients use."""
     definition: Mapping[str, Any]
 
 
@@ -140,14 +155,60 @@ class GatewaySnapshot:
     last_reload: ReloadView | None = None
     catalog_problems: tuple[str, ...] = ()
     """Names or URIs two upstreams both offer, and items that cannot be offered: one line each."""
+    offered: tuple[OfferedView, ...] = ()
+    """Every prompt, resource and template the gateway offers, in catalog order."""
 
 
 @dataclass(frozen=True, slots=True)
-class ToolRunResult:
-    """What the dashboard's own tool call produced: either a JSON-RPC result or an error message."""
+class TrafficRecord:
+    """One JSON-RPC message on one hop (mcpstead/traffic.py). `data` is its JSON as it crossed the wire,
+    cut to a limit in the dashboard's memory (`cut`); no header is ever part of it."""
 
-    result: Any
-    error: str | None
+    seq: int
+    at: float
+    """Wall clock."""
+    hop: Hop
+    direction: Direction
+    session: str | None
+    """The downstream session (its short id, or "dashboard"), where known."""
+    upstream: str | None
+    """The upstream's name, on the upstream hop."""
+    call: int | None
+    """The downstream request this message belongs to (one per POST; None for GET streams and for what a
+    connection's reader receives outside any request)."""
+    size: int
+    """Bytes (characters, for an SSE event) on the wire."""
+    data: bytes
+    cut: bool = False
+
+
+class ClientHandler(Protocol):
+    """Whoever started a dashboard request: told what rides on it, and asked what the server asks."""
+
+    def notified(self, message: dict[str, Any]) -> None:
+        """A notification on the request's stream (progress, a log message)."""
+        ...
+
+    async def asked(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A server-to-client request (sampling/createMessage, elicitation/create): the answer's body,
+        `{"result": ...}` or `{"error": {...}}`."""
+        ...
+
+
+@dataclass(eq=False)
+class RunningRequest:
+    """One dashboard request in flight: its id, its answer (the JSON-RPC response), and a way to cancel."""
+
+    request_id: str
+    method: str
+    params: dict[str, Any]
+    answer: asyncio.Task[dict[str, Any]]
+    send_cancel: Callable[[str], Awaitable[None]] = field(repr=False)
+
+    async def cancel(self, reason: str = "cancelled from the dashboard") -> None:
+        """Send notifications/cancelled for it, as a client would."""
+        if not self.answer.done():
+            await self.send_cancel(reason)
 
 
 class GatewayView(Protocol):
@@ -160,8 +221,6 @@ class GatewayView(Protocol):
 
     async def wait_for_change(self, seen: int, timeout: float | None = None) -> int: ...
 
-    async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult: ...
-
     async def reconnect(self, upstream: str) -> None: ...
 
     async def reload(self) -> ReloadView:
@@ -172,4 +231,18 @@ class GatewayView(Protocol):
 
     def log_lines(self, after_seq: int = 0) -> tuple[LogLineView, ...]:
         """Gateway log lines with `seq > after_seq`, oldest first (bounded by the log ring)."""
+        ...
+
+    def traffic_since(self, after_seq: int = 0) -> tuple[TrafficRecord, ...]:
+        """Messages on both hops with `seq > after_seq`, oldest first (bounded by dashboard.capture)."""
+        ...
+
+    def start_request(
+        self, method: str, params: Mapping[str, Any], handler: ClientHandler | None = None
+    ) -> RunningRequest:
+        """Send any request through the gateway as the dashboard's own client; servers may ask `handler`."""
+        ...
+
+    def on_notification(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Be told what reaches the dashboard's session outside its requests (resource updates)."""
         ...

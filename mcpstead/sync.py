@@ -89,7 +89,7 @@ class UpstreamSync:
         session has set one, an unset session counts as wanting everything ("debug"). While no session has
         set a level, the upstream is left at its own default (or, if it was asked before, asked for everything).
         """
-        levels = [s.log_level for s in self._sessions()]
+        levels = [s.log_level for s in self._sessions() if s.source == "client"]  # not the dashboard's
         chosen = any(level in LOG_LEVELS for level in levels)
         level = LOG_LEVELS[min((LOG_LEVELS.index(lv) if lv in LOG_LEVELS else 0 for lv in levels), default=0)]
         for target in self._upstreams().values():

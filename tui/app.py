@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import tzinfo
+from typing import Any
 
 from textual import on, work
 from textual.app import App
@@ -15,8 +16,18 @@ from mcpstead.state import GatewayView, ReloadView, ToolView
 from tui import formatting, terminal
 from tui.commands import DashboardCommands, PaletteCommand, dashboard_commands
 from tui.keymap import APP_BINDINGS, help_sections
-from tui.messages import LogLinesArrived, RunTool, ShowCall, SnapshotChanged
-from tui.screens import CallDetailScreen, DashboardScreen, HelpScreen, ReloadErrorsScreen, ToolRunnerScreen
+from tui.messages import LogLinesArrived, ReplayRequest, RunTool, ShowCall, SnapshotChanged, TrafficArrived
+from tui.notifications import NotificationHub
+from tui.runs import RunHistory
+from tui.screens import (
+    CallDetailScreen,
+    DashboardScreen,
+    HelpScreen,
+    HistoryScreen,
+    RawRequestScreen,
+    ReloadErrorsScreen,
+    ToolRunnerScreen,
+)
 
 POLL_SECONDS = 0.25
 """Longest wait for a change before the log ring is polled anyway."""
@@ -75,15 +86,21 @@ class DashboardApp(App[None]):
         """The last reload outcome already shown (or present at start), so each is reported once."""
         self._stop = stop
         self._logs_failing = False
+        self._traffic_failing = False
         self._frame_failing = False
         self._terminal_fd: int | None = None
-        self.dashboard = DashboardScreen(view, clock=clock, tz=tz)
+        self.runs = RunHistory()
+        """What the tool runner and the raw request screen sent in this process, for the history screen."""
+        self.notifications = NotificationHub()
+        """The dashboard session's notifications (resource updates), for every page that listens."""
+        self.dashboard = DashboardScreen(view, clock=clock, tz=tz, notifications=self.notifications)
 
     def get_default_screen(self) -> DashboardScreen:
         return self.dashboard
 
     def on_mount(self) -> None:
         self._terminal_fd = terminal.terminal_fd() if not self.is_headless else None
+        self.view.on_notification(self.notifications.deliver)
         self._follow_view()
         if self._stop is not None:
             self._exit_when_set(self._stop)
@@ -96,7 +113,7 @@ class DashboardApp(App[None]):
         seen = self.view.version
         with contextlib.suppress(Exception):  # a broken view is reported by the loop below
             self._reload_seen = self.view.snapshot().last_reload
-        log_seq = 0
+        log_seq = traffic_seq = 0
         last_frame = loop.time()
         last_call = 0
         failing = False
@@ -110,6 +127,7 @@ class DashboardApp(App[None]):
                     return
                 version = await self.view.wait_for_change(seen, timeout=self.poll_interval)
                 log_seq = self._poll_logs(log_seq)
+                traffic_seq = self._poll_traffic(traffic_seq)
                 pause = self.frame_interval
                 if version != seen or loop.time() - last_frame >= TICK_SECONDS:
                     snapshot = self.view.snapshot()
@@ -144,6 +162,21 @@ class DashboardApp(App[None]):
         self.post_message(LogLinesArrived(lines))
         return lines[-1].seq
 
+    def _poll_traffic(self, after: int) -> int:
+        """Post the traffic records newer than `after`; return the newest seq seen."""
+        try:
+            records = self.view.traffic_since(after)
+        except Exception as error:
+            if not self._traffic_failing:
+                self.notify(f"Gateway traffic unavailable: {error}", severity="warning", markup=False)
+            self._traffic_failing = True
+            return after
+        self._traffic_failing = False
+        if not records:
+            return after
+        self.post_message(TrafficArrived(records))
+        return records[-1].seq
+
     @work(group="stop")
     async def _exit_when_set(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -169,6 +202,15 @@ class DashboardApp(App[None]):
             self.notify(f"Dashboard could not show a frame: {error!r}", severity="error", markup=False)
         self._frame_failing = True
 
+    @on(TrafficArrived)
+    def _traffic_arrived(self, message: TrafficArrived) -> None:
+        if not self._can_apply():
+            return
+        try:
+            self.dashboard.traffic.add(message.records)
+        except Exception as error:
+            self._report_frame_error(error)
+
     @on(LogLinesArrived)
     def _log_lines_arrived(self, message: LogLinesArrived) -> None:
         if not self._can_apply():
@@ -187,12 +229,40 @@ class DashboardApp(App[None]):
 
     @on(RunTool)
     def _run_tool(self, message: RunTool) -> None:
-        tool = self.find_tool(message.tool)
+        self.open_runner(message.tool, message.arguments)
+
+    def open_runner(
+        self, qualified_name: str, arguments: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None
+    ) -> None:
+        """The tool runner for a tool (raw JSON only when the gateway does not list it right now)."""
+        tool = self.find_tool(qualified_name)
         if tool is None:
-            server, _, name = message.tool.partition("__")
-            tool = ToolView(message.tool, server, name, "Not listed by the gateway right now.", {})
-            self.notify(f"{message.tool} is not listed right now: raw JSON only", severity="warning", markup=False)
-        self.push_screen(ToolRunnerScreen(self.view, tool, message.arguments))
+            server, _, name = qualified_name.partition("__")
+            tool = ToolView(qualified_name, server, name, "Not listed by the gateway right now.", {})
+            self.notify(f"{qualified_name} is not listed right now: raw JSON only", severity="warning", markup=False)
+        self.push_screen(ToolRunnerScreen(self.view, tool, arguments, extra=extra, clock=self.clock, history=self.runs))
+
+    @on(ReplayRequest)
+    def _replay(self, message: ReplayRequest) -> None:
+        """tools/call in the tool runner with its arguments, any other method in the raw request screen."""
+        params = dict(message.params)
+        name, arguments = params.pop("name", None), params.pop("arguments", {})
+        if message.method == "tools/call" and isinstance(name, str) and isinstance(arguments, Mapping):
+            self.open_runner(name, arguments, params)
+        else:
+            self.open_raw_request(message.method, message.params)
+
+    def open_raw_request(self, method: str = "", params: Mapping[str, Any] | None = None) -> None:
+        self.push_screen(RawRequestScreen(self.view, method, params, clock=self.clock, history=self.runs))
+
+    def action_raw_request(self) -> None:
+        """Any JSON-RPC method, typed by hand."""
+        self.open_raw_request()
+
+    def action_history(self) -> None:
+        """The runs made from the dashboard so far."""
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(self.runs, tz=self.tz))
 
     @on(ShowCall)
     def _show_call(self, message: ShowCall) -> None:

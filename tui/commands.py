@@ -13,9 +13,18 @@ from textual.message import Message
 
 from tui import formatting
 from tui.messages import RunTool
+from tui.widgets.lists import LIST_NAMES
 
 if TYPE_CHECKING:
     from tui.screens.dashboard import DashboardScreen
+
+
+OFFERED_VERBS = {
+    "prompt": ("Get prompt", "Fill in its arguments and get its messages"),
+    "resource": ("Read", "Read the resource, subscribe to its updates"),
+    "template": ("Fill in", "Fill in the template's variables and read the URI"),
+}
+"""Palette titles and default help for prompts, resources and templates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +51,10 @@ class PaletteHost(Protocol):
 
     def action_help(self) -> None: ...
 
+    def action_history(self) -> None: ...
+
+    def action_raw_request(self) -> None: ...
+
     def post_message(self, message: Message) -> bool: ...
 
 
@@ -49,8 +62,10 @@ class DashboardCommands(Provider):
     """Lists the app's commands when the palette opens, and fuzzy-matches them as the user types."""
 
     def _commands(self) -> list[PaletteCommand]:
-        app = self.app
-        return list(app.palette_commands()) if isinstance(app, CommandSource) else []
+        """The page's own commands first (the tool runner's, a dialog's), then the app's."""
+        app, screen = self.app, self.screen
+        own = list(screen.palette_commands()) if isinstance(screen, CommandSource) else []
+        return own + (list(app.palette_commands()) if isinstance(app, CommandSource) else [])
 
     async def discover(self) -> Hits:
         for command in self._commands():
@@ -67,12 +82,30 @@ class DashboardCommands(Provider):
 
 
 def dashboard_commands(app: PaletteHost) -> Iterator[PaletteCommand]:
-    """The app-wide actions, then one entry per upstream, tool and session in the snapshot on screen."""
+    """The app-wide actions, then one entry per upstream, tool, prompt, resource, template and session on screen."""
     dashboard = app.dashboard
     yield PaletteCommand("Reload config", "Re-read the config file and apply the changes", app.action_reload)
     yield PaletteCommand("Show keys", "Every key binding", app.action_help)
-    yield PaletteCommand("Filter", "Filter tools, calls, sessions and logs by text", dashboard.action_filter)
-    for tab in ("Overview", "Sessions", "Logs"):
+    yield PaletteCommand("Run history", "The tool calls and requests sent from the dashboard", app.action_history)
+    yield PaletteCommand("JSON-RPC request", "Send any method through the gateway by hand", app.action_raw_request)
+    yield PaletteCommand("Filter", "Filter tools, calls, sessions, logs and traffic by text", dashboard.action_filter)
+    charts = "Hide charts" if dashboard.charts.display else "Show charts"
+    yield PaletteCommand(charts, "The selected upstream's calls/s, errors and latency", dashboard.action_toggle_charts)
+    for kind in LIST_NAMES:
+        listed = f"The selected upstream's {kind} beside the charts (t steps through them)"
+        yield PaletteCommand(f"Show {kind}", listed, _call(dashboard.show_list, kind))
+    yield PaletteCommand(
+        "Traffic: errors only",
+        "Show only errors in the Traffic tab (again: everything)",
+        dashboard.action_traffic_errors,
+    )
+    yield PaletteCommand(
+        "Traffic: replay", "Open the selected client request in the runner, to send again", dashboard.action_replay
+    )
+    yield PaletteCommand(
+        "Traffic: follow newest", "Jump to the newest message and follow", dashboard.action_traffic_follow
+    )
+    for tab in ("Overview", "Sessions", "Logs", "Traffic"):
         yield PaletteCommand(f"Go to {tab}", f"Show the {tab} tab", _call(dashboard.action_show_tab, tab.lower()))
     snapshot = dashboard.snapshot
     if snapshot is None:
@@ -87,6 +120,11 @@ def dashboard_commands(app: PaletteHost) -> Iterator[PaletteCommand]:
             message = RunTool(tool.qualified_name)
             run = _call(app.post_message, message)
             yield PaletteCommand(f"Call {tool.qualified_name}", tool.description or "Open the tool runner", run)
+    for item in snapshot.offered:
+        verb, what = OFFERED_VERBS[item.kind]
+        described = item.definition.get("description")
+        about = described if isinstance(described, str) and described else f"{what} ({item.upstream})"
+        yield PaletteCommand(f"{verb} {item.key}", about, _call(dashboard.open_offered, item))
     for session in snapshot.sessions:
         title = f"End session {formatting.short_id(session.session_id)} ({session.client_name})"
         yield PaletteCommand(title, "Close this client's session", _call(dashboard.confirm_end_session, session))

@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 from rich.text import Text
 
 from mcpstead.state import CallOutcome, TransportShown, UpstreamStatus
+from tui.runs import RunKind
 
 STATUS_STYLES: dict[UpstreamStatus, str] = {
     "ready": "green",
@@ -139,6 +140,13 @@ def rate(per_second: float) -> str:
 def outcome(value: CallOutcome) -> Text:
     """Coloured call outcome."""
     return Text(OUTCOME_LABELS.get(value, value), style=OUTCOME_STYLES.get(value, ""), end="")
+
+
+def run_outcome(kind: RunKind) -> Text:
+    """How a dashboard run ended: a call outcome, or "cancelled"."""
+    if kind == "cancelled":
+        return Text("cancelled", style="yellow", end="")
+    return outcome(kind)
 
 
 def transport(value: TransportShown) -> Text:

@@ -1,8 +1,8 @@
 """Turning a tool's inputSchema into form fields, and form text back into JSON arguments (pure logic).
 
-The form covers the common cases (strings, numbers, booleans, enums); anything else (objects, arrays,
-unions, schemas without a type) is a raw JSON field, and a schema the form cannot describe at all is
-edited as one raw JSON object.
+The form covers the common cases (strings, numbers, booleans, enums, arrays of enum values); anything
+else (objects, other arrays, unions, schemas without a type) is a raw JSON field, and a schema the form
+cannot describe at all is edited as one raw JSON object.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-FieldKind = Literal["string", "number", "integer", "boolean", "enum", "json"]
+FieldKind = Literal["string", "number", "integer", "boolean", "enum", "multi", "json"]
+"""`multi`: an array whose items are enum values, chosen from a list."""
 
 
 class _Missing:
@@ -41,6 +42,9 @@ class FieldSpec:
     type_label: str = ""
     default: Any = MISSING
     choices: tuple[Any, ...] = ()
+    choice_titles: tuple[str, ...] = ()
+    """How each choice reads, when the schema titles them (oneOf/anyOf of consts, or enumNames)."""
+    title: str = ""
     minimum: float | None = None
     maximum: float | None = None
 
@@ -81,18 +85,27 @@ def field_for(name: str, schema: Any, required: bool) -> FieldSpec:
     """The form field for one property schema."""
     if not isinstance(schema, Mapping):
         return FieldSpec(name, "json", required, type_label="any")
-    description = schema.get("description")
+    description, title = schema.get("description"), schema.get("title")
     common: dict[str, Any] = {
         "description": description if isinstance(description, str) else "",
+        "title": title if isinstance(title, str) else "",
         "default": schema.get("default", MISSING),
     }
     kind_name = schema.get("type")
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        return FieldSpec(name, "enum", required, type_label="one of", choices=tuple(enum), **common)
+    choices = _choices(schema)
+    if choices is not None:
+        values, titles = choices
+        return FieldSpec(name, "enum", required, type_label="one of", choices=values, choice_titles=titles, **common)
+    items = _choices(schema.get("items")) if kind_name == "array" else None
+    if items is not None:
+        values, titles = items
+        return FieldSpec(name, "multi", required, type_label="any of", choices=values, choice_titles=titles, **common)
     if "const" in schema:
         return FieldSpec(name, "enum", required, type_label="constant", choices=(schema["const"],), **common)
-    if kind_name in ("string", "boolean"):
+    if kind_name == "string":
+        fmt = schema.get("format")
+        return FieldSpec(name, "string", required, type_label=f"string, {fmt}" if fmt else "string", **common)
+    if kind_name == "boolean":
         return FieldSpec(name, kind_name, required, type_label=kind_name, **common)
     if kind_name in ("number", "integer"):
         minimum, maximum = _bound(schema.get("minimum")), _bound(schema.get("maximum"))
@@ -101,6 +114,24 @@ def field_for(name: str, schema: Any, required: bool) -> FieldSpec:
         return FieldSpec(name, kind_name, required, type_label=label, minimum=minimum, maximum=maximum, **common)
     label = " | ".join(str(k) for k in kind_name) if isinstance(kind_name, list) else str(kind_name or "any")
     return FieldSpec(name, "json", required, type_label=f"{label} (JSON)", **common)
+
+
+def _choices(schema: Any) -> tuple[tuple[Any, ...], tuple[str, ...]] | None:
+    """The values of an enum, or of a oneOf/anyOf made only of `const`s, with their titles when the schema
+    gives them (enumNames, or each const's title); None when the schema is not a choice."""
+    if not isinstance(schema, Mapping):
+        return None
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        names = schema.get("enumNames")
+        titles = tuple(str(n) for n in names) if isinstance(names, list) and len(names) == len(enum) else ()
+        return tuple(enum), titles
+    for key in ("oneOf", "anyOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options and all(isinstance(o, Mapping) and "const" in o for o in options):
+            titles = tuple(str(o.get("title", choice_label(o["const"]))) for o in options)
+            return tuple(o["const"] for o in options), titles
+    return None
 
 
 def parse_text(spec: FieldSpec, text: str) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from mcpstead.state import CallView, GatewaySnapshot, LogLineView
+from mcpstead.state import CallView, GatewaySnapshot, LogLineView, TrafficRecord
 
 
 class SnapshotChanged(Message):
@@ -50,3 +50,21 @@ class ShowCall(Message):
     def __init__(self, call: CallView) -> None:
         super().__init__()
         self.call = call
+
+
+class ReplayRequest(Message):
+    """Open a captured client request for editing and sending again: tools/call in the tool runner, any
+    other method in the raw JSON-RPC runner."""
+
+    def __init__(self, method: str, params: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.method = method
+        self.params = params
+
+
+class TrafficArrived(Message):
+    """New messages from the traffic tap (oldest first); never coalesced, each batch holds different ones."""
+
+    def __init__(self, records: tuple[TrafficRecord, ...]) -> None:
+        super().__init__()
+        self.records = records

@@ -25,8 +25,12 @@ def json_syntax(value: Any, *, dark: bool = True) -> Text:
 
     Only the theme's token colours are kept, so JSON sits on the panel's own background.
     """
-    code = to_json(value)
-    text = Syntax(code, "json", theme=DARK_THEME if dark else LIGHT_THEME).highlight(code)
+    return highlight(to_json(value), "json", dark=dark)
+
+
+def highlight(code: str, lexer: str, *, dark: bool = True) -> Text:
+    """`code` highlighted by a Pygments lexer name, in the theme's token colours on the panel's background."""
+    text = Syntax(code, lexer, theme=DARK_THEME if dark else LIGHT_THEME).highlight(code)
     text.style = ""
     text.spans = [Span(span.start, span.end, _foreground(span.style)) for span in text.spans]
     text.rstrip()
@@ -42,10 +46,13 @@ def section(title: str) -> Rule:
     return Rule(Text(title, style="bold"), align="left", style="dim")
 
 
-def result_renderable(result: Any, error: str | None, *, dark: bool = True, raw: bool = False) -> RenderableType:
+def result_renderable(
+    result: Any, error: str | None, *, dark: bool = True, raw: bool = False, structured: bool = True
+) -> RenderableType:
     """A tools/call outcome: the gateway's error, or the result's content, structured content and flags.
 
-    `raw` shows the result object exactly as received instead.
+    `raw` shows the result object exactly as received instead; `structured=False` leaves the structured
+    content out (the tool runner shows it as a tree of its own).
     """
     if error is not None:
         return Group(section("Error"), Text(error, style="red"))
@@ -53,14 +60,14 @@ def result_renderable(result: Any, error: str | None, *, dark: bool = True, raw:
         return Group(section("Result (raw)"), json_syntax(result, dark=dark))
     parts: list[RenderableType] = []
     if result.get("isError") is True:
-        parts.append(Text("The tool reported an error (isError: true)", style="bold yellow"))
+        parts.append(Text("The tool reported an error (isError: true)", style="bold red"))
     content = result.get("content")
     if isinstance(content, list):
         parts.append(section(f"Content ({len(content)} block{'s' if len(content) != 1 else ''})"))
         parts.extend(content_block(block, dark=dark) for block in content)
         if not content:
             parts.append(Text("(empty)", style="dim"))
-    if "structuredContent" in result:
+    if structured and "structuredContent" in result:
         parts.extend(_gap(parts))
         parts.append(section("Structured content"))
         parts.append(json_syntax(result["structuredContent"], dark=dark))
@@ -82,18 +89,30 @@ def content_block(block: Any, *, dark: bool = True) -> RenderableType:
         parsed = _json_document(text)
         return json_syntax(parsed, dark=dark) if parsed is not None else Text(text)
     if kind in ("image", "audio"):
-        data = block.get("data")
-        size = f"{len(data) * 3 // 4:,} bytes" if isinstance(data, str) else "no data"
-        return Text.assemble((f"[{kind}] ", "cyan"), f"{block.get('mimeType', '?')}, {size}")
+        return Text.assemble((f"[{kind}] ", "cyan"), f"{block.get('mimeType', '?')}, {data_size(block.get('data'))}")
     if kind == "resource_link":
-        return Text.assemble(("[link] ", "cyan"), str(block.get("uri", "")), (f"  {block.get('name', '')}", "dim"))
+        link = Text.assemble(("[link] ", "cyan"), str(block.get("uri", "")), (f"  {block.get('name', '')}", "dim"))
+        details = [str(block[key]) for key in ("mimeType", "description") if isinstance(block.get(key), str)]
+        return Group(link, Text("  " + " · ".join(details), style="dim")) if details else link
     if kind == "resource" and isinstance(block.get("resource"), Mapping):
         resource: Mapping[str, Any] = block["resource"]
-        head = Text.assemble(("[resource] ", "cyan"), str(resource.get("uri", "")))
+        mime = resource.get("mimeType")
+        shown_mime = f" · {mime}" if isinstance(mime, str) else ""
+        head = Text.assemble(("[resource] ", "cyan"), str(resource.get("uri", "")), (shown_mime, "dim"))
         if isinstance(resource.get("text"), str):
             return Group(head, Text(resource["text"]))
+        if isinstance(resource.get("blob"), str):
+            return Group(head, Text(f"blob, {data_size(resource['blob'])}"))
         return Group(head, json_syntax({k: v for k, v in resource.items() if k != "uri"}, dark=dark))
     return json_syntax(block, dark=dark)
+
+
+def data_size(data: Any) -> str:
+    """The size base64 `data` decodes to, without decoding it ("no data" when it is not a string)."""
+    if not isinstance(data, str):
+        return "no data"
+    stripped = "".join(data.split())
+    return f"{len(stripped) * 3 // 4 - stripped[-2:].count('='):,} bytes"
 
 
 def timing(total_ms: float, upstream_ms: float | None, *, bar: bool = True) -> Text:

@@ -15,6 +15,7 @@ from mcpstead.downstream.admin import AdminEndpoints
 from mcpstead.downstream.auth import auth_failure
 from mcpstead.downstream.mcp import McpEndpoint, http_error
 from mcpstead.downstream.security import RequestGuard
+from mcpstead.downstream.tap import TappedExchange
 from mcpstead.gateway import Gateway
 
 log = logging.getLogger("mcpstead.downstream")
@@ -46,6 +47,9 @@ class GatewayApp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"] == "/mcp" and self.gateway.traffic.active:
+            exchange = TappedExchange(self.gateway.traffic, scope)
+            receive, send = exchange.receive(receive), exchange.send(send)
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         guard = self._current_guard()
         response: ASGIApp | None = self._refusal(guard, headers, scope["path"])

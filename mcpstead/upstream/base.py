@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mcpstead.errors import UpstreamError
 from mcpstead.protocol import IMPLEMENTATION, LATEST_VERSION, MODERN_VERSIONS, SERVER_INFO_KEY
@@ -14,8 +14,9 @@ from mcpstead.protocol import IMPLEMENTATION, LATEST_VERSION, MODERN_VERSIONS, S
 if TYPE_CHECKING:
     from mcpstead.relay import InFlightCall
 
-ByteCounter = Callable[[str, int], None]
-"""Told the size of every message sent ("sent") and received ("received"), for the bytes metric."""
+WireHook = Callable[[Literal["sent", "received"], bytes | str], None]
+"""Told every message sent ("sent") and received ("received") as it crossed the wire (an SSE event's data as
+text): for the bytes metric, and for the traffic tap when something listens."""
 DEFAULT_MESSAGE_BYTES = 64 * 1024 * 1024
 
 

@@ -21,10 +21,11 @@ from mcpstead.aio import BackgroundTasks, cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.relay import InFlightCall, ServerRequestTasks, UpstreamInbound
+from mcpstead.traffic import detach
 from mcpstead.upstream.base import (
     DEFAULT_LIMIT,
-    ByteCounter,
     MessageLimit,
+    WireHook,
     initialize,
     notification_message,
     request_message,
@@ -89,13 +90,13 @@ class StreamableHttpConnection:
         config: ServerConfig,
         inbound: UpstreamInbound,
         on_session_reset: Callable[[str], None] = lambda reason: None,
-        count_bytes: ByteCounter = lambda direction, size: None,
+        on_wire: WireHook = lambda direction, data: None,
         limit: MessageLimit = DEFAULT_LIMIT,
     ) -> None:
         assert config.url is not None
         self._config = config
         self._limit = limit
-        self._count_bytes = count_bytes
+        self._on_wire = on_wire
         self._on_session_reset = on_session_reset
         self._reset_lock = asyncio.Lock()
         self._name = config.name
@@ -215,6 +216,7 @@ class StreamableHttpConnection:
             self._listener = asyncio.create_task(self._listen(), name=f"listen-{self._name}")
 
     async def _listen(self) -> None:
+        detach()  # what the GET stream carries belongs to no request
         delay = LISTEN_RETRY_SECONDS[0]
         while self._client is not None:
             try:
@@ -243,7 +245,7 @@ class StreamableHttpConnection:
             self._listening.set()
             normalize = self._config.quirks.normalize_sse_events
             async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
-                self._count_bytes("received", len(data))
+                self._on_wire("received", data)
                 message = sse_message(self._name, kind, data, normalize)
                 if message is not None:
                     self._handle_inbound(message, None)
@@ -275,7 +277,7 @@ class StreamableHttpConnection:
         if client is None:
             raise UpstreamError(self._name, f"upstream '{self._name}' is not open")
         content = jsonrpc.encode(message)
-        self._count_bytes("sent", len(content))
+        self._on_wire("sent", content)
         try:
             sent_headers = self._headers() if headers is None else headers
             async with client.post(self._url, data=content, headers=sent_headers) as response:
@@ -315,7 +317,7 @@ class StreamableHttpConnection:
         if "text/event-stream" in content_type:
             return await self._read_sse(response, expect_id, call)
         body = await self._read_bounded(response)
-        self._count_bytes("received", len(body))
+        self._on_wire("received", body)
         if not body.strip() or expect_id is None:
             return None
         if "json" not in content_type:
@@ -367,7 +369,7 @@ class StreamableHttpConnection:
         normalize = self._config.quirks.normalize_sse_events
         try:
             async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
-                self._count_bytes("received", len(data))
+                self._on_wire("received", data)
                 message = sse_message(self._name, kind, data, normalize)
                 if message is None:
                     continue

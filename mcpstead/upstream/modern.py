@@ -40,7 +40,8 @@ from mcpstead.protocol import (
     without_meta,
 )
 from mcpstead.relay import InFlightCall, UpstreamInbound
-from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit, notification_message, request_message
+from mcpstead.traffic import detach
+from mcpstead.upstream.base import DEFAULT_LIMIT, MessageLimit, WireHook, notification_message, request_message
 from mcpstead.upstream.http import LISTEN_OPEN_SECONDS, StreamableHttpConnection
 from mcpstead.upstream.pending import unwrap
 from mcpstead.upstream.stdio import StdioConnection
@@ -146,11 +147,11 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         self,
         config: ServerConfig,
         inbound: UpstreamInbound,
-        count_bytes: ByteCounter = lambda direction, size: None,
+        on_wire: WireHook = lambda direction, data: None,
         limit: MessageLimit = DEFAULT_LIMIT,
         tool_schema: Callable[[str], Any] = lambda name: None,
     ) -> None:
-        super().__init__(config, inbound, count_bytes=count_bytes, limit=limit)
+        super().__init__(config, inbound, on_wire=on_wire, limit=limit)
         self._tool_schema = tool_schema
         """The input schema of one of the upstream's tools, for the Mcp-Param-* headers its calls carry."""
 
@@ -180,7 +181,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
                 raise UpstreamError(self._name, f"upstream '{self._name}' listen stream: HTTP {response.status}")
             self._listening.set()
             async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
-                self._count_bytes("received", len(data))
+                self._on_wire("received", data)
                 event = sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
                 if event is None:
                     continue
@@ -276,6 +277,7 @@ class ModernStdioConnection(ModernExchanges, StdioConnection):
 
     async def _listen(self, after: float) -> None:
         """End the listen request in force, if any, and send one with the current filter."""
+        detach()  # a listen belongs to no request, even when a subscribe started it
         await asyncio.sleep(after)
         async with self._listen_lock:
             with contextlib.suppress(UpstreamError):  # the link is gone: the supervisor sees it

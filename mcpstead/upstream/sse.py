@@ -20,7 +20,8 @@ from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError, UpstreamTimeoutError
 from mcpstead.relay import ServerRequestTasks, UpstreamInbound
-from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit
+from mcpstead.traffic import detach
+from mcpstead.upstream.base import DEFAULT_LIMIT, MessageLimit, WireHook
 from mcpstead.upstream.pending import OutOfBandLink
 from mcpstead.upstream.wire import (
     ERROR_BODY_CHARS,
@@ -82,14 +83,14 @@ class SseConnection(OutOfBandLink):
         self,
         config: ServerConfig,
         inbound: UpstreamInbound,
-        count_bytes: ByteCounter = lambda direction, size: None,
+        on_wire: WireHook = lambda direction, data: None,
         limit: MessageLimit = DEFAULT_LIMIT,
     ) -> None:
         super().__init__(config.name)
         assert config.url is not None
         self._config = config
         self._limit = limit
-        self._count_bytes = count_bytes
+        self._on_wire = on_wire
         self._name = config.name
         self._url = config.url
         self._inbound = inbound
@@ -148,10 +149,11 @@ class SseConnection(OutOfBandLink):
         return endpoint
 
     async def _read(self, events: AsyncIterator[tuple[str, str]]) -> None:
+        detach()  # the one stream carries everything; answers are linked by their ids
         reason = "SSE stream ended"
         try:
             async for kind, data in events:
-                self._count_bytes("received", len(data))
+                self._on_wire("received", data)
                 try:
                     message = sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
                 except UpstreamError as exc:  # one bad event must not end the session's stream
@@ -178,7 +180,7 @@ class SseConnection(OutOfBandLink):
         if client is None or endpoint is None:
             raise UpstreamDisconnectedError(self._name, self.close_reason)
         content = jsonrpc.encode(message)
-        self._count_bytes("sent", len(content))
+        self._on_wire("sent", content)
         try:
             response = await client.post(
                 endpoint, content=content, headers={"accept": "application/json, text/event-stream"}

@@ -16,7 +16,8 @@ from mcpstead.aio import cancel_and_wait
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamDisconnectedError, UpstreamError
 from mcpstead.relay import ServerRequestTasks, UpstreamInbound
-from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, MessageLimit
+from mcpstead.traffic import detach
+from mcpstead.upstream.base import DEFAULT_LIMIT, MessageLimit, WireHook
 from mcpstead.upstream.pending import OutOfBandLink
 
 STDERR_LINES = 200
@@ -59,14 +60,14 @@ class StdioConnection(OutOfBandLink):
         inbound: UpstreamInbound,
         stderr: deque[str],
         on_stderr: Callable[[], None],
-        count_bytes: ByteCounter = lambda direction, size: None,
+        on_wire: WireHook = lambda direction, data: None,
         limit: MessageLimit = DEFAULT_LIMIT,
     ) -> None:
         super().__init__(config.name)
         self._limit = limit
         """One JSON-RPC message is one line; a tool result can be large (images as base64)."""
         self._config = config
-        self._count_bytes = count_bytes
+        self._on_wire = on_wire
         self._name = config.name
         self._inbound = inbound
         self._answers = ServerRequestTasks(out_of_band=True)
@@ -114,13 +115,14 @@ class StdioConnection(OutOfBandLink):
         async with self._write_lock:
             try:
                 line = jsonrpc.encode(message) + b"\n"
-                self._count_bytes("sent", len(line))
+                self._on_wire("sent", line)
                 process.stdin.write(line)
                 await process.stdin.drain()
             except (ConnectionError, RuntimeError) as exc:
                 raise UpstreamDisconnectedError(self._name, f"cannot write to the child process: {exc}") from None
 
     async def _read_stdout(self) -> None:
+        detach()  # stdout carries everything; answers are linked by their ids
         assert self._process is not None and self._process.stdout is not None
         stdout = self._process.stdout
         try:
@@ -145,7 +147,7 @@ class StdioConnection(OutOfBandLink):
                 os.killpg(process.pid, signal.SIGTERM)
 
     def _handle_line(self, line: bytes) -> None:
-        self._count_bytes("received", len(line))
+        self._on_wire("received", line)
         try:
             message = jsonrpc.parse(line)
         except ValueError:

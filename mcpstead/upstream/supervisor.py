@@ -13,7 +13,7 @@ import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from mcpstead.aio import cancel_and_wait
 from mcpstead.clock import Clock
@@ -25,6 +25,7 @@ from mcpstead.relay import InboundHooks, InFlightCall, UpstreamInbound
 from mcpstead.sessions import DownstreamSession
 from mcpstead.state import ToolView, TransportKind, UpstreamStatus, UpstreamView
 from mcpstead.stats import UpstreamStats, measured
+from mcpstead.traffic import Traffic
 from mcpstead.upstream.backoff import backoff_delay
 from mcpstead.upstream.base import (
     DEFAULT_LIMIT,
@@ -67,8 +68,10 @@ class UpstreamSupervisor:
         limit: MessageLimit = DEFAULT_LIMIT,
         max_items: int = 10_000,
         stderr_lines: int = STDERR_LINES,
+        traffic: Traffic | None = None,
     ) -> None:
         self.config = config
+        self._traffic = traffic or Traffic()
         self.name = config.name
         self._clock = clock
         self._on_change = on_change
@@ -118,13 +121,18 @@ class UpstreamSupervisor:
         self._header_schemas: dict[str, Any] = {}
         self._hooks = ConnectionHooks(
             inbound=self.inbound,
-            count_bytes=self.stats.count_bytes,
+            on_wire=self._on_wire,
             count_session_reset=self._count_session_reset,
             stderr=self.stderr,
             stderr_written=self._stderr_written,
             limit=limit,
             tool_schema=self._tool_schema,
         )
+
+    def _on_wire(self, direction: Literal["sent", "received"], data: bytes | str) -> None:
+        self.stats.count_bytes(direction, len(data))
+        if self._traffic.active:
+            self._traffic.upstream(self.name, direction, data)
 
     # -- lifecycle -------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from mcpstead.config import ServerConfig
 from mcpstead.protocol import Era
 from mcpstead.relay import UpstreamInbound
 from mcpstead.state import TransportKind
-from mcpstead.upstream.base import DEFAULT_LIMIT, ByteCounter, Connection, MessageLimit
+from mcpstead.upstream.base import DEFAULT_LIMIT, Connection, MessageLimit, WireHook
 from mcpstead.upstream.http import StreamableHttpConnection
 from mcpstead.upstream.modern import ModernHttpConnection, ModernStdioConnection
 from mcpstead.upstream.stdio import StdioConnection
@@ -23,7 +23,7 @@ class ConnectionHooks:
 
     inbound: UpstreamInbound
     """Where notifications and server-to-client requests go (one per upstream session)."""
-    count_bytes: ByteCounter
+    on_wire: WireHook
     count_session_reset: Callable[[str], None]
     """Streamable HTTP: the upstream session was re-initialized, and why."""
     stderr: deque[str]
@@ -47,11 +47,11 @@ def connect_transport(config: ServerConfig, transport: TransportKind, hooks: Con
     """The real transports."""
     if transport == "stdio":
         kind = ModernStdioConnection if hooks.era == "modern" else StdioConnection
-        return kind(config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.count_bytes, hooks.limit)
+        return kind(config, hooks.inbound, hooks.stderr, hooks.stderr_written, hooks.on_wire, hooks.limit)
     if transport == "sse":
         from mcpstead.upstream.sse import SseConnection  # httpx is only loaded for legacy SSE upstreams
 
-        return SseConnection(config, hooks.inbound, hooks.count_bytes, hooks.limit)
+        return SseConnection(config, hooks.inbound, hooks.on_wire, hooks.limit)
     if hooks.era == "modern":
-        return ModernHttpConnection(config, hooks.inbound, hooks.count_bytes, hooks.limit, hooks.tool_schema)
-    return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.count_bytes, hooks.limit)
+        return ModernHttpConnection(config, hooks.inbound, hooks.on_wire, hooks.limit, hooks.tool_schema)
+    return StreamableHttpConnection(config, hooks.inbound, hooks.count_session_reset, hooks.on_wire, hooks.limit)

@@ -9,12 +9,13 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from mcpstead.config_load import parse_config
-from mcpstead.runner import bind, serve
+from mcpstead.runner import Frontend, bind, serve
 
 
 @dataclass
@@ -101,12 +102,20 @@ def answer_of(response: httpx.Response) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def run_gateway(yaml_text: str, environ: Mapping[str, str] | None = None) -> AsyncIterator[RunningGateway]:
+async def run_gateway(
+    yaml_text: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    capture: Path | None = None,
+    frontend: Frontend | None = None,
+) -> AsyncIterator[RunningGateway]:
     config = parse_config(yaml_text, "test.yaml", {**os.environ, **(environ or {})})
     sock = bind(config.host, 0)
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(config, sock, on_ready=ready.set_result, stop=stop, handle_signals=False))
+    task = asyncio.create_task(
+        serve(config, sock, frontend, on_ready=ready.set_result, stop=stop, handle_signals=False, capture=capture)
+    )
     try:
         async with asyncio.timeout(30):
             await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)

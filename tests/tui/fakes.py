@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from mcpstead.state import (
     CallOutcome,
     CallSource,
     CallView,
+    ClientHandler,
     GatewaySnapshot,
     LogLineView,
+    OfferedView,
     ReloadView,
+    RunningRequest,
     SessionView,
-    ToolRunResult,
     ToolView,
+    TrafficRecord,
     TransportKind,
     UpstreamStatus,
     UpstreamView,
@@ -46,8 +49,8 @@ class FakeClock:
 class FakeView:
     """A GatewayView held in memory: `publish()` replaces the snapshot and wakes waiters, like the core.
 
-    Commands behave like the core's: `call_tool` records a call with source "dashboard", `end_session`
-    removes the session, `reload` returns `reload_result` (or raises `reload_error`), and `log()` adds
+    Commands behave like the core's: a tools/call sent with `start_request` records a call with source
+    "dashboard" once answered, `end_session` removes the session, `reload` returns `reload_result` (or raises `reload_error`), and `log()` adds
     a line that `log_lines()` hands out by sequence number.
     """
 
@@ -55,24 +58,27 @@ class FakeView:
         self,
         snapshot: GatewaySnapshot,
         *,
-        tool_result: ToolRunResult | None = None,
         clock: FakeClock | None = None,
     ) -> None:
         self._version = snapshot.version
         self._snapshot = snapshot
         self._changed = asyncio.Event()
         self._clock = clock or FakeClock()
-        self.tool_result = tool_result or ToolRunResult(result={"content": []}, error=None)
-        self.tool_gate: asyncio.Event | None = None
-        """When set by a test, call_tool waits for it (a call that is still running)."""
         self.reconnects: list[str] = []
-        self.tool_calls: list[tuple[str, Mapping[str, Any]]] = []
         self.reconnect_error: Exception | None = None
         self.reload_result = ReloadView(at=T0, ok=True)
         self.reload_error: Exception | None = None
         self.reloads = 0
         self.ended: list[str] = []
         self.lines: list[LogLineView] = []
+        self.responders: dict[str, Responder] = {}
+        """method -> what answers the dashboard's `start_request` for it (default: an empty result)."""
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.cancelled: list[tuple[str, str]] = []
+        """(request id, reason) of every cancellation the dashboard sent."""
+        self.traffic: list[TrafficRecord] = []
+        self.notification_listener: Callable[[dict[str, Any]], None] | None = None
+        self._request_ids = 0
 
     @property
     def version(self) -> int:
@@ -100,26 +106,22 @@ class FakeView:
             pass
         return self._version
 
-    async def call_tool(self, qualified_name: str, arguments: Mapping[str, Any]) -> ToolRunResult:
-        self.tool_calls.append((qualified_name, arguments))
-        if self.tool_gate is not None:
-            await self.tool_gate.wait()  # a test holds the call open
-        outcome = self.tool_result
-        seq = max((c.seq for c in self._snapshot.calls), default=0) + 1
-        tool_error = isinstance(outcome.result, dict) and outcome.result.get("isError") is True
+    def _record_tool_call(self, params: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+        """The call record the core leaves for a dashboard tools/call."""
+        result, error = body.get("result"), body.get("error")
+        tool_error = isinstance(result, dict) and result.get("isError") is True
         record = call(
-            seq,
-            qualified_name,
+            max((c.seq for c in self._snapshot.calls), default=0) + 1,
+            str(params.get("name")),
             started_at=self._clock(),
             source="dashboard",
             client="dashboard",
-            outcome="error" if outcome.error else "tool_error" if tool_error else "ok",
-            arguments=dict(arguments),
-            result=outcome.result,
-            error=outcome.error,
+            outcome="error" if error else "tool_error" if tool_error else "ok",
+            arguments=params.get("arguments"),
+            result=result,
+            error=str(error["message"]) if isinstance(error, dict) else None,
         )
         self.publish(dataclasses.replace(self._snapshot, calls=(record, *self._snapshot.calls)))
-        return outcome
 
     async def reconnect(self, upstream: str) -> None:
         self.reconnects.append(upstream)
@@ -149,6 +151,40 @@ class FakeView:
 
     def log_lines(self, after_seq: int = 0) -> tuple[LogLineView, ...]:
         return tuple(line for line in self.lines if line.seq > after_seq)
+
+    def traffic_since(self, after_seq: int = 0) -> tuple[TrafficRecord, ...]:
+        return tuple(record for record in self.traffic if record.seq > after_seq)
+
+    def start_request(
+        self, method: str, params: Mapping[str, Any], handler: ClientHandler | None = None
+    ) -> RunningRequest:
+        """Like the core: the responder for `method` runs as the request's task and may ask `handler`."""
+        self._request_ids += 1
+        request_id = f"dashboard-{self._request_ids}"
+        sent = dict(params)
+        self.requests.append((method, sent))
+        responder = self.responders.get(method)
+
+        async def answer() -> dict[str, Any]:
+            body = await responder(sent, handler) if responder is not None else {"result": {}}
+            if method == "tools/call":
+                self._record_tool_call(sent, body)
+            return {"jsonrpc": "2.0", "id": request_id, **body}
+
+        task = asyncio.get_running_loop().create_task(answer())
+
+        async def cancel(reason: str) -> None:
+            self.cancelled.append((request_id, reason))
+            task.cancel()
+
+        return RunningRequest(request_id, method, sent, task, cancel)
+
+    def on_notification(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        self.notification_listener = listener
+
+
+Responder = Callable[[dict[str, Any], ClientHandler | None], Awaitable[dict[str, Any]]]
+"""Answers one dashboard request in FakeView: (params, handler) -> `{"result": ...}` or `{"error": ...}`."""
 
 
 def tool(upstream: str, name: str, description: str = "", input_schema: Mapping[str, Any] | None = None) -> ToolView:
@@ -362,3 +398,9 @@ def two_upstreams(calls: tuple[CallView, ...] = (), sessions: tuple[SessionView,
         calls,
         sessions=sessions,
     )
+
+
+def offered(kind: str, upstream_name: str, key: str, **definition: Any) -> OfferedView:
+    """A prompt ("prompt", name), resource ("resource", uri) or template ("template", uriTemplate)."""
+    field = {"prompt": "name", "resource": "uri", "template": "uriTemplate"}[kind]
+    return OfferedView(kind, upstream_name, key, {field: key, **definition})  # type: ignore[arg-type]

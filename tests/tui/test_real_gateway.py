@@ -10,6 +10,7 @@ from mcpstead.config_load import parse_config
 from mcpstead.gateway import Gateway
 from tests.tui.helpers import cell, dashboard, wait_for_screen, wait_until
 from tui.app import DashboardApp
+from tui.messages import RunTool
 from tui.screens import ToolRunnerScreen
 
 CONFIG = "servers:\n  - name: demo\n    command: mcpstead\n    args: [demo-server]\n"
@@ -64,3 +65,25 @@ async def test_tool_runner_calls_demo_add_through_a_real_gateway() -> None:
             await wait_until(pilot, lambda: str(newest.seq) in dash.calls.keys)
             assert cell(dash.calls, str(newest.seq), "client") == "dashboard"
             assert cell(dash.calls, str(newest.seq), "outcome") == "ok"
+
+
+async def test_runner_progress_and_cancel_through_a_real_gateway() -> None:
+    """demo__sleep's notifications/progress move the bar; ctrl+x sends notifications/cancelled and the
+    gateway answers -32800."""
+    async with Gateway(parse_config(CONFIG, "test.yaml")) as gateway:
+        await wait_ready(gateway, "demo")
+        app = DashboardApp(gateway, frame_interval=0.05)
+        app.animation_level = "none"
+        async with app.run_test(size=(120, 36)) as pilot:
+            pilot.app.post_message(RunTool("demo__sleep", {"seconds": 30, "steps": 300}))
+            runner = await wait_for_screen(pilot, ToolRunnerScreen)
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: (runner.progress.bar.percentage or 0) > 0, timeout=CALL_TIMEOUT)
+            assert "slept" in str(runner.progress.message.render())
+
+            await pilot.press("ctrl+x")
+            await wait_until(pilot, lambda: runner.outcome is not None, timeout=CALL_TIMEOUT)
+            assert runner.outcome is not None and runner.outcome.kind == "cancelled"
+            assert runner.outcome.error is not None and runner.outcome.error["code"] == -32800
+            assert "(code -32800)" in runner.result.text
+            assert app.runs and next(iter(app.runs)) is runner.outcome

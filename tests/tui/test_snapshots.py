@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from mcpstead.state import ReloadView, ToolRunResult
+from mcpstead.state import ReloadView
 from tests.tui.fakes import T0, FakeClock, FakeView, call, demo, session, snapshot, two_upstreams
 from tests.tui.helpers import wait_for_screen
 from tui.app import DashboardApp
@@ -77,8 +77,7 @@ def test_tool_runner_weather_form_120x36(snap_compare: Compare) -> None:
         pilot.app.post_message(RunTool("demo__weather"))
         await wait_for_screen(pilot, ToolRunnerScreen)
 
-    view = FakeView(demo(), tool_result=ToolRunResult(result=WEATHER_CALL.result, error=None))
-    assert snap_compare(app(view), terminal_size=(120, 36), run_before=open_runner)
+    assert snap_compare(app(FakeView(demo())), terminal_size=(120, 36), run_before=open_runner)
 
 
 def test_tool_runner_validation_80x24(snap_compare: Compare) -> None:

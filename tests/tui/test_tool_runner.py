@@ -9,18 +9,21 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, OptionList, Select, TextArea
 
-from mcpstead.state import ToolRunResult
+from mcpstead.state import ClientHandler, RunningRequest
 from tests.tui.fakes import FakeClock, FakeView, call, demo
 from tests.tui.helpers import cell, dashboard, wait_for_screen, wait_until
+from tests.tui.responders import answering, failing, held, tool_calls
 from tui.messages import RunTool
 from tui.screens import SchemaScreen, ToolRunnerScreen
 
-SUM = ToolRunResult(result={"content": [{"type": "text", "text": "5"}], "structuredContent": {"sum": 5}}, error=None)
+SUM = {"content": [{"type": "text", "text": "5"}], "structuredContent": {"sum": 5}}
 
 
 @pytest.fixture
 def view(clock: FakeClock) -> FakeView:
-    return FakeView(demo(), clock=clock, tool_result=SUM)
+    fake = FakeView(demo(), clock=clock)
+    fake.responders["tools/call"] = answering(SUM)
+    return fake
 
 
 async def open_runner(pilot: Pilot[None], tool: str, arguments: dict[str, Any] | None = None) -> ToolRunnerScreen:
@@ -52,8 +55,8 @@ async def test_c_on_a_tool_opens_the_runner_and_a_call_is_recorded_as_dashboard(
 
     await pilot.press("R", "i", "o", "ctrl+s")
     await wait_until(pilot, lambda: runner.outcome is not None)
-    assert view.tool_calls == [("demo__weather", {"city": "Rio", "units": "metric"})]
-    assert "Structured content" in runner.result.text
+    assert tool_calls(view) == [("demo__weather", {"city": "Rio", "units": "metric"})]
+    assert "structuredContent" in runner.result.text  # the tree's root
     assert '"sum": 5' in runner.result.text
     assert runner.recorded is not None and runner.recorded.source == "dashboard"
     assert f"recorded as call #{runner.recorded.seq}" in str(runner.result_status.render())
@@ -65,14 +68,17 @@ async def test_c_on_a_tool_opens_the_runner_and_a_call_is_recorded_as_dashboard(
 
 
 async def test_a_running_call_says_so_with_its_elapsed_time(pilot: Pilot[None], view: FakeView) -> None:
-    view.tool_gate = asyncio.Event()
+    gate = asyncio.Event()
+    view.responders["tools/call"] = held(gate, SUM)
     runner = await open_runner(pilot, "demo__weather", {"city": "Rio"})
     await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: "Running…" in str(runner.result_status.render()))
+    await wait_until(pilot, lambda: runner.progress.display)
+    assert "Running… 0.0 s" in str(runner.progress.elapsed.render())
     assert runner.busy and runner.outcome is None
-    view.tool_gate.set()
+    gate.set()
     await wait_until(pilot, lambda: runner.outcome is not None)
-    assert "Running" not in str(runner.result_status.render())
+    assert not runner.progress.display
+    assert str(runner.result_status.render()).startswith("ok")
 
 
 async def test_invalid_fields_are_shown_inline_and_nothing_is_sent(pilot: Pilot[None], view: FakeView) -> None:
@@ -80,7 +86,7 @@ async def test_invalid_fields_are_shown_inline_and_nothing_is_sent(pilot: Pilot[
     await type_into(pilot, runner.form.widget("b"), "1e")  # type: ignore[arg-type]
     await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: "Not sent" in str(runner.status.render()))
-    assert view.tool_calls == []
+    assert tool_calls(view) == []
     assert str(runner.query_one("#error-a").render()) == "↳ required"
     assert str(runner.query_one("#error-b").render()) == "↳ not a number"
     assert runner.form.widget("b").has_class("-invalid")
@@ -90,7 +96,7 @@ async def test_invalid_fields_are_shown_inline_and_nothing_is_sent(pilot: Pilot[
     await type_into(pilot, runner.form.widget("a"), "2")  # type: ignore[arg-type]
     await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: runner.outcome is not None)
-    assert view.tool_calls == [("demo__add", {"a": 2, "b": 1})]
+    assert tool_calls(view) == [("demo__add", {"a": 2, "b": 1})]
     assert not runner.query_one("#error-b").display
 
 
@@ -106,7 +112,7 @@ async def test_out_of_range_and_json_fields(pilot: Pilot[None], view: FakeView) 
     await wait_until(pilot, lambda: "Not sent" in str(runner.status.render()))
     assert str(runner.query_one("#error-seconds").render()) == "↳ must be ≤ 60"
     assert "invalid JSON" in str(runner.query_one("#error-tags").render())
-    assert view.tool_calls == []
+    assert tool_calls(view) == []
 
     tags.text = '["a", "b"]'
     verbose = runner.form.widget("verbose")
@@ -117,8 +123,8 @@ async def test_out_of_range_and_json_fields(pilot: Pilot[None], view: FakeView) 
     seconds.value = "0.5"
     seconds.focus()
     await pilot.press("enter")  # Enter in a field sends too
-    await wait_until(pilot, lambda: len(view.tool_calls) == 1)
-    assert view.tool_calls[0][1] == {"seconds": 0.5, "steps": 5, "verbose": True, "tags": ["a", "b"]}
+    await wait_until(pilot, lambda: len(tool_calls(view)) == 1)
+    assert tool_calls(view)[0][1] == {"seconds": 0.5, "steps": 5, "verbose": True, "tags": ["a", "b"]}
 
 
 async def test_an_enum_sends_the_chosen_value(pilot: Pilot[None], view: FakeView) -> None:
@@ -127,12 +133,13 @@ async def test_an_enum_sends_the_chosen_value(pilot: Pilot[None], view: FakeView
     assert isinstance(units, Select)
     assert units.value is Select.NULL  # absent from the earlier arguments, so left unset (and not sent)
     await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: len(view.tool_calls) == 1)
-    assert view.tool_calls[0] == ("demo__weather", {"city": "Oslo"})
+    await wait_until(pilot, lambda: len(tool_calls(view)) == 1)
+    assert tool_calls(view)[0] == ("demo__weather", {"city": "Oslo"})
+    await wait_until(pilot, lambda: not runner.busy)
     units.value = 1
     await pilot.press("ctrl+s")
-    await wait_until(pilot, lambda: len(view.tool_calls) == 2)
-    assert view.tool_calls[1] == ("demo__weather", {"city": "Oslo", "units": "imperial"})
+    await wait_until(pilot, lambda: len(tool_calls(view)) == 2)
+    assert tool_calls(view)[1] == ("demo__weather", {"city": "Oslo", "units": "imperial"})
 
 
 async def test_an_open_dropdown_stays_inside_the_forms_border(pilot: Pilot[None], view: FakeView) -> None:
@@ -162,7 +169,7 @@ async def test_raw_json_mode_round_trips_and_rejects_bad_json(pilot: Pilot[None]
     await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: runner.raw_error.display)
     assert "invalid JSON" in str(runner.raw_error.render())
-    assert view.tool_calls == []
+    assert tool_calls(view) == []
 
     runner.raw_text.text = '{"city": "Lyon", "units": "imperial"}'
     await pilot.press("ctrl+t")  # back to the form, which takes the edited values
@@ -176,8 +183,8 @@ async def test_raw_json_mode_round_trips_and_rejects_bad_json(pilot: Pilot[None]
     await wait_until(pilot, lambda: "debug: no field" in str(runner.raw_error.render()))
     assert runner.raw
     await pilot.press("ctrl+s")  # raw mode sends exactly the object, for testing a server's own validation
-    await wait_until(pilot, lambda: len(view.tool_calls) == 1)
-    assert view.tool_calls[0] == ("demo__weather", {"city": "Lyon", "debug": True})
+    await wait_until(pilot, lambda: len(tool_calls(view)) == 1)
+    assert tool_calls(view)[0] == ("demo__weather", {"city": "Lyon", "debug": True})
 
 
 async def test_call_again_from_recent_calls_prefills_the_form(pilot: Pilot[None], view: FakeView) -> None:
@@ -205,27 +212,33 @@ async def test_schema_dialog_leads_to_the_runner(pilot: Pilot[None]) -> None:
 async def test_errors_and_exceptions_are_shown_as_results(pilot: Pilot[None], view: FakeView) -> None:
     runner = await open_runner(pilot, "demo__add", {"a": 1, "b": 2})
     outcomes = [
-        (ToolRunResult(result=None, error="upstream 'demo' is disconnected (backoff)"), "disconnected (backoff)"),
-        (
-            ToolRunResult(result={"content": [{"type": "text", "text": "no"}], "isError": True}, error=None),
-            "isError: true",
-        ),
+        (failing(-32000, "upstream 'demo' is disconnected (backoff)"), "disconnected (backoff) (code -32000)"),
+        (answering({"content": [{"type": "text", "text": "no"}], "isError": True}), "isError: true"),
     ]
-    for outcome, shown in outcomes:
-        view.tool_result = outcome
+    for responder, shown in outcomes:
+        view.responders["tools/call"] = responder
         runner.outcome = None
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: runner.outcome is not None)
         assert shown in runner.result.text
 
-    async def explode(name: str, arguments: object) -> ToolRunResult:
+    async def explode(params: dict[str, Any], handler: ClientHandler | None) -> dict[str, Any]:
         raise RuntimeError("the loop is closing")
 
-    view.call_tool = explode  # type: ignore[method-assign,assignment]
+    view.responders["tools/call"] = explode
     runner.outcome = None
     await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: runner.outcome is not None)
-    assert "the call failed: the loop is closing" in runner.result.text
+    assert "the request failed: the loop is closing" in runner.result.text
+
+    def refuse(method: str, params: object, handler: object = None) -> RunningRequest:
+        raise RuntimeError("no dashboard client")
+
+    view.start_request = refuse  # type: ignore[method-assign,assignment]
+    runner.outcome = None
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: runner.outcome is not None)
+    assert "the request failed: no dashboard client" in runner.result.text
     assert pilot.app.is_running
 
 

@@ -16,13 +16,28 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
 
-from mcpstead.state import GatewaySnapshot, GatewayView, SessionView, UpstreamView
+from mcpstead.state import GatewaySnapshot, GatewayView, OfferedView, SessionView, UpstreamView
 from tui import formatting, stats
+from tui.charts import ChartHistory
 from tui.messages import RunTool, ShowCall
+from tui.notifications import NotificationHub
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.prompt import PromptScreen
+from tui.screens.resource import ResourceReader
 from tui.screens.schema import SchemaScreen
+from tui.screens.template import TemplateScreen
+from tui.screens.traffic_detail import TrafficDetailScreen, replay
 from tui.screens.upstream_detail import UpstreamDetailScreen
-from tui.widgets import CallTable, LogPanel, SessionTable, StatusHeader, ToolTable, UpstreamTable
+from tui.widgets import (
+    CallTable,
+    ChartPanel,
+    LogPanel,
+    SessionTable,
+    StatusHeader,
+    TrafficPanel,
+    UpstreamTable,
+)
+from tui.widgets.lists import CatalogLists, ListName
 
 COMMAND_TIMEOUT = 30.0
 """Seconds to wait for `view.reconnect()` or `view.end_session()` before saying it did not answer."""
@@ -34,13 +49,16 @@ T = TypeVar("T")
 
 
 class OverviewPane(TabPane):
-    """Upstreams, the selected upstream's tools and recent calls; these keys work in all three."""
+    """Upstreams, the selected upstream's tools and charts, and recent calls; these keys work in all of them."""
 
     BINDINGS = [
         Binding("r", "screen.reconnect", "Reconnect"),
         Binding("c", "screen.call_tool", "Call"),
         Binding("s", "screen.schema", "Schema"),
         Binding("i", "screen.upstream_details", "Upstream details", show=False),
+        Binding("g", "screen.toggle_charts", "Show/hide charts", show=False),
+        Binding("t", "screen.step_list(1)", "Next list: tools, prompts, resources, templates", show=False),
+        Binding("T", "screen.step_list(-1)", "Previous list", show=False),
     ]
 
 
@@ -55,27 +73,38 @@ class DashboardScreen(Screen[None]):
         Binding("1", "show_tab('overview')", "Overview", show=False),
         Binding("2", "show_tab('sessions')", "Sessions", show=False),
         Binding("3", "show_tab('logs')", "Logs", show=False),
+        Binding("4", "show_tab('traffic')", "Traffic", show=False),
         # Named here so the help screen lists them (the footer has no room for them at 80 columns).
         Binding("tab", "app.focus_next", "Next panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
     ]
 
-    def __init__(self, view: GatewayView, *, clock: Callable[[], float], tz: tzinfo | None) -> None:
+    def __init__(
+        self, view: GatewayView, *, clock: Callable[[], float], tz: tzinfo | None, notifications: NotificationHub
+    ) -> None:
         super().__init__(id="dashboard")
         self._view = view
         self._clock = clock
+        self.reader = ResourceReader(view, notifications, clock, tz)
         self._snapshot: GatewaySnapshot | None = None
         self._query = ""
         self._hint: str | None = None
         self._return_focus: Widget | None = None
         self.header = StatusHeader(id="header")
         self.upstreams = UpstreamTable(id="upstreams")
-        self.tools = ToolTable(id="tools")
+        self.lists = CatalogLists(id="lists")
+        self.tools = self.lists.tools
+        self.charts = ChartPanel(id="charts")
+        self.history = ChartHistory()
         self.calls = CallTable(tz=tz, id="calls")
         self.sessions = SessionTable(id="sessions-table")
         self.logs = LogPanel(tz=tz, id="logs-panel")
+        self.traffic = TrafficPanel(tz=tz, id="traffic-panel")
+        self._tz = tz
         self.hint = Static(id="hint")
-        self.filter_input = Input(placeholder="filter tools, calls, sessions and logs", compact=True, id="filter")
+        self.filter_input = Input(
+            placeholder="filter tools, calls, sessions, logs and traffic", compact=True, id="filter"
+        )
 
     @property
     def snapshot(self) -> GatewaySnapshot | None:
@@ -88,12 +117,16 @@ class DashboardScreen(Screen[None]):
             with OverviewPane("Overview", id="overview"):
                 yield self.upstreams
                 yield self.hint
-                yield self.tools
+                with Horizontal(id="overview-middle"):
+                    yield self.lists
+                    yield self.charts
                 yield self.calls
             with TabPane("Sessions", id="sessions"):
                 yield self.sessions
             with TabPane("Logs", id="logs"):
                 yield self.logs
+            with TabPane("Traffic", id="traffic"):
+                yield self.traffic
         with Horizontal(id="filter-bar"):
             yield Label("/", id="filter-label")
             yield self.filter_input
@@ -110,9 +143,12 @@ class DashboardScreen(Screen[None]):
         """Bring every panel up to `snapshot` with keyed, in-place updates (call inside batch_update)."""
         self._snapshot = snapshot
         now = self._clock()
+        self.history.observe(snapshot, now)
         self.header.apply(snapshot, now)
+        self.header.plot(self.history.calls())
         self.upstreams.apply(snapshot.upstreams, now, stats.p50_by_upstream(snapshot.calls))
-        self.tools.show(self._selected_upstream(), self._query)
+        self._show_lists()
+        self._show_charts()
         self.calls.apply(snapshot.calls)
         self.sessions.apply(snapshot.sessions, now, self._query)
         self.logs.apply_upstreams(snapshot.upstreams, now)
@@ -135,6 +171,25 @@ class DashboardScreen(Screen[None]):
             self._hint = hint
             self.hint.update(Text(hint, style="yellow" if snapshot.catalog_problems else "dim"))
             self.hint.display = bool(hint)
+
+    def _show_lists(self) -> None:
+        self.lists.show(self._selected_upstream(), self._snapshot.offered if self._snapshot else (), self._query)
+
+    def action_step_list(self, by: int) -> None:
+        """Show the next or previous of the tools, prompts, resources and templates beside the charts."""
+        self.lists.step(by)
+
+    def show_list(self, name: ListName) -> None:
+        self.lists.show_list(name)
+
+    def _show_charts(self) -> None:
+        if self.charts.display:  # hidden, it costs nothing; the history keeps counting
+            self.charts.show(self.upstreams.selected, self.history)
+
+    def action_toggle_charts(self) -> None:
+        """Show or hide the charts beside the tools (hidden, the tools get the whole width)."""
+        self.charts.display = not self.charts.display
+        self._show_charts()
 
     def _label_tab(self, pane: str, label: str) -> None:
         tab = self.query_one(TabbedContent).get_tab(pane)
@@ -168,11 +223,16 @@ class DashboardScreen(Screen[None]):
         that is still being shown may refuse focus for a frame, hence the bounded retries.)
         """
         tabs = self.query_one(TabbedContent)
-        target: Widget = {"overview": self.upstreams, "sessions": self.sessions}.get(tab, self.logs.log_view)
+        targets: dict[str, Widget] = {
+            "overview": self.upstreams,
+            "sessions": self.sessions,
+            "traffic": self.traffic.table,
+        }
+        target = targets.get(tab, self.logs.log_view)
 
         def focus() -> None:
-            if tabs.active != tab or self.app.focused is target:
-                return
+            if tabs.active != tab or self.app.focused in (target, self.filter_input):
+                return  # another tab was chosen, or the user went on to type a filter meanwhile
             target.focus()
             if self.app.focused is not target and attempts > 1:
                 self._focus_tab(tab, attempts - 1)
@@ -181,15 +241,38 @@ class DashboardScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#upstreams")
     def _upstream_highlighted(self) -> None:
-        self.tools.show(self._selected_upstream(), self._query)
+        self._show_lists()
+        self._show_charts()
 
     @on(DataTable.RowSelected, "#upstreams")
     def _upstream_selected(self) -> None:
-        self.tools.focus()
+        self.lists.table.focus()
 
     @on(DataTable.RowSelected, "#tools")
     def _tool_selected(self) -> None:
         self.action_schema()
+
+    @on(DataTable.RowSelected, "#prompts, #resources, #templates")
+    def _offered_selected(self) -> None:
+        self.action_call_tool()
+
+    @on(DataTable.RowSelected, "#traffic-table")
+    def _traffic_selected(self) -> None:
+        row = self.traffic.selected()
+        if row is not None:
+            self.app.push_screen(TrafficDetailScreen(row, self.traffic.model, tz=self._tz))
+
+    def action_traffic_errors(self) -> None:
+        """Show only errors in the Traffic tab (or everything again)."""
+        self.traffic.toggle_errors()
+
+    def action_traffic_follow(self) -> None:
+        """Jump to the newest message and keep following new ones."""
+        self.traffic.follow_newest()
+
+    def action_replay(self) -> None:
+        """Open the selected client request in the runner, to edit and send it again."""
+        replay(self, self.traffic.selected(), can_send=True)
 
     @on(DataTable.RowSelected, "#calls")
     def _call_selected(self) -> None:
@@ -205,7 +288,9 @@ class DashboardScreen(Screen[None]):
         if focused is not self.filter_input:
             self._return_focus = focused
         self.query_one("#filter-bar").display = True
-        self.filter_input.focus()
+        # At once, not on the next turn (Widget.focus): keys typed right after "/" are the filter's text,
+        # not commands for the panel that had the focus.
+        self.set_focus(self.filter_input)
 
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""
@@ -227,11 +312,12 @@ class DashboardScreen(Screen[None]):
 
     def _set_query(self, query: str) -> None:
         self._query = query
-        self.tools.show(self._selected_upstream(), query)
+        self._show_lists()
         self.calls.filter(query)
         if self._snapshot is not None:
             self.sessions.apply(self._snapshot.sessions, self._clock(), query)
         self.logs.filter(query)
+        self.traffic.filter(query)
 
     def _restore_focus(self) -> None:
         target = self._return_focus
@@ -250,6 +336,13 @@ class DashboardScreen(Screen[None]):
         return selected
 
     def action_call_tool(self) -> None:
+        """Use what is under the cursor of the list shown: call a tool, get a prompt, read a resource, fill in
+        a template."""
+        if self.lists.shown != "tools":
+            item = self._chosen(self.lists.selected_offered, self.lists.shown.removesuffix("s"))
+            if item is not None:
+                self.open_offered(item)
+            return
         tool = self._chosen(self.tools.selected, "tool")
         if tool is None:
             return
@@ -261,7 +354,19 @@ class DashboardScreen(Screen[None]):
             return
         self.app.post_message(RunTool(call.tool, call.arguments if isinstance(call.arguments, dict) else None))
 
+    def open_offered(self, item: OfferedView) -> None:
+        """The page for a prompt (its form), a resource (read) or a template (its form)."""
+        if item.kind == "prompt":
+            self.app.push_screen(PromptScreen(self._view, item))
+        elif item.kind == "resource":
+            self.app.push_screen(self.reader.screen(item.key, item))
+        else:
+            self.app.push_screen(TemplateScreen(self.reader, item))
+
     def action_schema(self) -> None:
+        if self.lists.shown != "tools":
+            self.notify("s shows a tool's schema; Enter or c opens this item (t switches lists)", severity="warning")
+            return
         tool = self._chosen(self.tools.selected, "tool")
         if tool is None:
             return

@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Static, TextArea
 
-from mcpstead.state import CallView, GatewayView, ToolRunResult, ToolView
-from tui import formatting
+from mcpstead.state import CallView, GatewayView, ToolView
+from tui import blobs, formatting
+from tui.commands import PaletteCommand
+from tui.contents import ResourceContent, parse_content
 from tui.forms import FieldError, parse_arguments, plan_form, to_json
-from tui.rendering import result_renderable, timing
+from tui.rendering import json_syntax, result_renderable, section, timing
+from tui.runs import RunHistory, RunOutcome
+from tui.screens.request_screen import RequestScreen
+from tui.screens.save_blob import SaveBlobScreen
 from tui.widgets.argument_form import ArgumentForm
-from tui.widgets.document import Document
+from tui.widgets.result_view import NO_TREE, ResultView
 
-CALL_TIMEOUT = 300.0
-"""Longest the runner waits for the gateway's answer (the gateway's own upstream timeouts come first)."""
-RUNNING_TICK_SECONDS = 0.1
-"""How often the elapsed time of a running call is redrawn."""
+PLACEHOLDER = (
+    "The result shows here. Enter in a field, ctrl+s or the Call button sends the call.\n"
+    "If the server asks you something during the call (elicitation, sampling) a dialog opens; "
+    "roots/list is answered from dashboard.roots in the config (default: the working directory)."
+)
 
 
-class ToolRunnerScreen(Screen[None]):
+class ToolRunnerScreen(RequestScreen):
     """Fill in arguments, ctrl+s (or Enter in a field, or the Call button) sends them.
 
     Nothing is sent while a field is invalid; the errors show under the fields. ctrl+t switches to one
     raw JSON object for everything the form cannot express (extra keys, deliberately invalid values).
+    `extra` holds params of a replayed call other than name and arguments (its `_meta`), sent again as
+    they were.
     """
 
     BINDINGS = [
@@ -41,14 +49,27 @@ class ToolRunnerScreen(Screen[None]):
         Binding("ctrl+s", "call", "Call", priority=True),
         Binding("ctrl+t", "toggle_raw", "Raw JSON", priority=True),
         Binding("ctrl+o", "toggle_raw_result", "Raw result", priority=True),
+        Binding("ctrl+w", "save", "Save data", priority=True),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     AUTO_FOCUS = None  # on_mount picks the first field, or the raw JSON editor
 
-    def __init__(self, view: GatewayView, tool: ToolView, arguments: Mapping[str, Any] | None = None) -> None:
-        super().__init__(classes="page")
-        self.view = view
+    def __init__(
+        self,
+        view: GatewayView,
+        tool: ToolView,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+        history: RunHistory | None = None,
+        directory: Path | None = None,
+    ) -> None:
+        super().__init__(view, clock=clock, history=history)
         self.tool = tool
+        self.extra = dict(extra or {})
+        self.directory = directory
+        """Where saved data goes by default (None: the working directory when saving)."""
         self.plan = plan_form(tool.definition.get("inputSchema"))
         self.form = ArgumentForm(self.plan.fields, id="form")
         self.raw_text = TextArea("{}", soft_wrap=True, tab_behavior="focus", id="raw-args")
@@ -57,16 +78,13 @@ class ToolRunnerScreen(Screen[None]):
         self.call_button = Button("Call  ctrl+s", variant="primary", id="call", compact=True)
         self.status = Static("", id="runner-status")
         self.result_status = Static(Text("No call yet.", style="dim"), id="result-status")
-        self.result = Document(
-            Text("The result shows here. Enter in a field, ctrl+s or the Call button sends the call.", style="dim"),
-            id="result",
-        )
-        self.outcome: ToolRunResult | None = None
-        """The last answer, once a call has finished."""
+        self.result = ResultView(Text(PLACEHOLDER, style="dim"), id="result")
         self.recorded: CallView | None = None
         """The gateway's record of the last call, when it could be found."""
-        self.busy = False
         self.raw_result = False
+        self.savable: list[ResourceContent] = []
+        """The last result's images, audio and blobs, decoded once for the save dialog."""
+        self._seq_before = 0
         self._initial = arguments
 
     @property
@@ -90,6 +108,7 @@ class ToolRunnerScreen(Screen[None]):
                 yield self.status
             with Vertical(id="runner-output"):
                 yield self.result_status
+                yield self.progress
                 yield self.result
         yield Footer()
 
@@ -196,66 +215,84 @@ class ToolRunnerScreen(Screen[None]):
                     "red",
                 )
                 return
-        self._run(arguments)
+        name = self.tool.qualified_name
+        self.send("tools/call", {**self.extra, "name": name, "arguments": arguments}, name)
 
-    @work(group="tool-call", exclusive=True)
-    async def _run(self, arguments: dict[str, Any]) -> None:
-        self.busy = True
+    def started(self, params: dict[str, Any]) -> None:
         self.call_button.disabled = True
         self._say(f"Calling {self.tool.qualified_name}…", "yellow")
-        started = time.perf_counter()
-        self._show_running(started)
-        ticker = self.set_interval(RUNNING_TICK_SECONDS, lambda: self._show_running(started))
-        before = 0
+        self.result_status.display = False  # the progress line says it is running
         try:
-            before = _newest_seq(self.view)
-            async with asyncio.timeout(CALL_TIMEOUT):
-                outcome = await self.view.call_tool(self.tool.qualified_name, arguments)
-        except TimeoutError:
-            outcome = ToolRunResult(result=None, error=f"no answer within {CALL_TIMEOUT:.0f} s")
-        except Exception as error:  # the runner must survive anything the gateway raises
-            outcome = ToolRunResult(result=None, error=f"the call failed: {error}")
-        finally:
-            ticker.stop()
-            self.busy = False
-            self.call_button.disabled = False
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        self.outcome = outcome
+            self._seq_before = _newest_seq(self.view)
+        except Exception:
+            self._seq_before = 0  # only the timing split is lost
+
+    def finished(self, outcome: RunOutcome) -> None:
+        self.call_button.disabled = False
         try:
-            self.recorded = _recorded_call(self.view, self.tool.qualified_name, before)
+            self.recorded = _recorded_call(self.view, self.tool.qualified_name, self._seq_before)
         except Exception:
             self.recorded = None  # only the timing split is lost
-        self._show_outcome(outcome, elapsed_ms)
-
-    def _show_running(self, started: float) -> None:
-        """While the call runs: how long it has been running (the last result stays below until the new one)."""
-        elapsed = time.perf_counter() - started
-        self.result_status.update(Text(f"Running… {elapsed:.1f} s", style="yellow"))
-
-    def _show_outcome(self, outcome: ToolRunResult, elapsed_ms: float) -> None:
-        tool_error = isinstance(outcome.result, dict) and outcome.result.get("isError") is True
-        label = formatting.outcome("error" if outcome.error else "tool_error" if tool_error else "ok")
-        status = Text.assemble(label, "   ")
+        status = Text.assemble(formatting.run_outcome(outcome.kind), "   ")
         recorded = self.recorded
         if recorded is not None:
             status.append_text(timing(recorded.total_ms, recorded.upstream_ms, bar=False))
             status.append(f"   recorded as call #{recorded.seq}", style="dim")
         else:
-            status.append(f"round trip {elapsed_ms:.1f} ms", style="dim")
+            status.append(f"round trip {outcome.duration_ms:.1f} ms", style="dim")
         self.result_status.update(status)
+        self.result_status.display = True
+        self.savable = savable_contents(outcome.result)
         self._render_result()
         self._say("")
+        self.refresh_bindings()
 
     def _render_result(self) -> None:
-        if self.outcome is not None:
-            dark = self.app.current_theme.dark
-            self.result.update(
-                result_renderable(self.outcome.result, self.outcome.error, dark=dark, raw=self.raw_result)
-            )
+        outcome = self.outcome
+        if outcome is None:
+            return
+        dark = self.app.current_theme.dark
+        if self.raw_result:
+            body: RenderableType = Group(section("Answer (raw JSON-RPC)"), json_syntax(outcome.answer, dark=dark))
+            self.result.show(body)
+            return
+        if outcome.kind == "cancelled":
+            body = Group(section("Cancelled"), Text(cancelled_text(outcome), style="yellow"))
+            self.result.show(body)
+            return
+        result = outcome.result
+        structured = isinstance(result, Mapping) and "structuredContent" in result
+        body = result_renderable(result, outcome.error_text, dark=dark, structured=False)
+        self.result.show(body, result["structuredContent"] if structured else NO_TREE)
 
     def action_toggle_raw_result(self) -> None:
         self.raw_result = not self.raw_result
         self._render_result()
+
+    # -- the palette, and saving binary content ----------------------------------------------------
+
+    def palette_commands(self) -> Iterator[PaletteCommand]:
+        yield from super().palette_commands()
+        yield PaletteCommand(f"Call {self.tool.qualified_name}", "Send the arguments in the form", self.action_call)
+        yield PaletteCommand("Raw JSON arguments", "Edit the arguments as one JSON object", self.action_toggle_raw)
+        yield PaletteCommand("Raw result", "The whole JSON-RPC answer as received", self.action_toggle_raw_result)
+        if self.savable:
+            yield PaletteCommand("Save data to a file", "An image, audio or blob of the result", self.action_save)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save":
+            return bool(self.savable)
+        return super().check_action(action, parameters)
+
+    def action_save(self) -> None:
+        """Write an image, audio or blob of the result to a file (the dialog asks where)."""
+        if self.savable:
+            directory = self.directory or Path.cwd()
+            self.app.push_screen(SaveBlobScreen(self.savable, directory), callback=self._saved)
+
+    def _saved(self, path: Path | None) -> None:
+        if path is not None:
+            self.notify(f"Saved to {path}", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -263,6 +300,36 @@ class ToolRunnerScreen(Screen[None]):
     def _say(self, message: str, style: str = "") -> None:
         self.status.update(Text(message, style=style))
         self.status.display = bool(message)
+
+
+def savable_contents(result: Any) -> list[ResourceContent]:
+    """The images, audio and embedded blobs of a tools/call result, decoded, as the save dialog takes them."""
+    content = result.get("content") if isinstance(result, Mapping) else None
+    found: list[ResourceContent] = []
+    for index, block in enumerate(content if isinstance(content, list) else [], start=1):
+        if not isinstance(block, Mapping):
+            continue
+        kind = block.get("type")
+        if kind in ("image", "audio") and isinstance(block.get("data"), str):
+            mime = block.get("mimeType") if isinstance(block.get("mimeType"), str) else None
+            try:
+                found.append(ResourceContent(f"{kind}-{index}", mime, data=blobs.decode(block["data"])))
+            except blobs.BlobError:
+                continue  # shown by size; there is nothing to write
+        elif kind == "resource" and isinstance(block.get("resource"), Mapping):
+            embedded = parse_content(block["resource"])
+            if embedded.data is not None:
+                found.append(embedded)
+    return found
+
+
+def cancelled_text(outcome: RunOutcome) -> str:
+    """What a cancelled run says: that the cancellation was sent, and the gateway's answer if one came."""
+    error = outcome.error
+    said = " before any answer"
+    if error is not None:
+        said = f": the gateway answered {error.get('message')} (code {error.get('code')})"
+    return f"Cancelled (notifications/cancelled sent){said}."
 
 
 def _newest_seq(view: GatewayView) -> int:

@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, OptionList, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, SelectionList, Static, TextArea
 from textual.widgets.select import NoSelection
 
 from tui.forms import MISSING, FieldError, FieldSpec, check_choice, choice_label, parse_text, text_for
@@ -20,20 +20,26 @@ from tui.forms import MISSING, FieldError, FieldSpec, check_choice, choice_label
 _ID = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
+Changed = Input.Changed | Select.Changed | Checkbox.Changed | TextArea.Changed | SelectionList.SelectedChanged[int]
+
 OVERLAY_MAX_LINES = 12
 """The most lines Textual's Select dropdown takes (its overlay's max-height)."""
 
 
 class ArgumentForm(VerticalScroll):
-    """Widgets by kind: string/number → Input, boolean → Checkbox, enum → Select, anything else → JSON.
+    """Widgets by kind: string/number → Input, boolean → Checkbox, enum → Select, multi → SelectionList,
+    anything else → JSON.
 
     `collect()` turns the widgets into an arguments object (empty optional fields are left out) plus
     an error per field that cannot be sent; nothing is validated against the schema beyond that.
     """
 
-    def __init__(self, fields: Sequence[FieldSpec], *, id: str | None = None) -> None:
+    def __init__(
+        self, fields: Sequence[FieldSpec], *, id: str | None = None, empty: str = "This tool takes no arguments."
+    ) -> None:
         super().__init__(id=id)
         self.fields = tuple(fields)
+        self._empty = empty
         self._widgets: dict[str, Widget] = {}
         self._errors: dict[str, Static] = {}
         for index, spec in enumerate(self.fields):
@@ -43,7 +49,7 @@ class ArgumentForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         if not self.fields:
-            yield Static("This tool takes no arguments.", classes="dim")
+            yield Static(self._empty, classes="dim")
         for spec in self.fields:
             with Vertical(classes="field"):
                 yield Label(_label(spec))
@@ -71,7 +77,8 @@ class ArgumentForm(VerticalScroll):
     @on(Select.Changed)
     @on(Checkbox.Changed)
     @on(TextArea.Changed)
-    def _edited(self, event: Input.Changed | Select.Changed | Checkbox.Changed | TextArea.Changed) -> None:
+    @on(SelectionList.SelectedChanged)
+    def _edited(self, event: Changed) -> None:
         """An edited field loses its error: the message described the old value."""
         for name, widget in self._widgets.items():
             if widget is event.control and self._errors[name].display:
@@ -127,7 +134,8 @@ def _widget_for(spec: FieldSpec, widget_id: str) -> Widget:
     if spec.kind == "boolean":
         return Checkbox(spec.name, value=default is True, compact=True, id=widget_id)
     if spec.kind == "enum":
-        options = [(choice_label(choice), index) for index, choice in enumerate(spec.choices)]
+        titles = spec.choice_titles or tuple(choice_label(choice) for choice in spec.choices)
+        options = [(title, index) for index, title in enumerate(titles)]
         start = spec.choices.index(default) if default is not MISSING and default in spec.choices else None
         return Select(
             options,
@@ -137,6 +145,10 @@ def _widget_for(spec: FieldSpec, widget_id: str) -> Widget:
             compact=True,
             id=widget_id,
         )
+    if spec.kind == "multi":
+        titles = spec.choice_titles or tuple(choice_label(choice) for choice in spec.choices)
+        chosen = default if isinstance(default, list) else []
+        return SelectionList[int](*((t, i, spec.choices[i] in chosen) for i, t in enumerate(titles)), id=widget_id)
     text = _safe_text(spec, default)
     if spec.kind == "json":
         return TextArea(text, soft_wrap=True, show_line_numbers=False, tab_behavior="focus", id=widget_id)
@@ -156,6 +168,13 @@ def _read(spec: FieldSpec, widget: Widget) -> Any:
                 raise FieldError("required")
             return MISSING
         return spec.choices[int(value)]
+    if isinstance(widget, SelectionList):
+        chosen = [spec.choices[index] for index in sorted(widget.selected)]
+        if not chosen:
+            if spec.required:
+                raise FieldError("choose at least one")
+            return MISSING
+        return chosen
     if isinstance(widget, TextArea):
         return parse_text(spec, widget.text)
     assert isinstance(widget, Input)
@@ -174,6 +193,13 @@ def _write(spec: FieldSpec, widget: Widget, value: Any) -> None:
             widget.clear()
         else:
             widget.value = spec.choices.index(spec.default)
+    elif isinstance(widget, SelectionList):
+        if value is not MISSING and not isinstance(value, list):
+            raise FieldError("expected a list")
+        indices = [spec.choices.index(check_choice(spec, item)) for item in (value if isinstance(value, list) else [])]
+        widget.deselect_all()
+        for index in indices:
+            widget.select(index)
     elif isinstance(widget, TextArea):
         widget.text = text_for(spec, value)
     else:
@@ -194,7 +220,9 @@ def _safe_text(spec: FieldSpec, value: Any) -> str:
 
 
 def _label(spec: FieldSpec) -> Text:
-    label = Text(spec.name, style="bold")
+    label = Text(spec.title or spec.name, style="bold")
+    if spec.title and spec.title != spec.name:
+        label.append(f" ({spec.name})", style="dim")
     if spec.required:
         label.append(" *", style="bold red")
     if spec.type_label:

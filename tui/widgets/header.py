@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.widgets import Sparkline, Static
 
 from mcpstead.state import GatewaySnapshot, ReloadView
 from tui import formatting, stats
@@ -14,7 +16,8 @@ SEPARATOR = ("  ·  ", "dim")
 
 
 class StatusHeader(Horizontal):
-    """Static facts on the left (cut first when narrow); call rate, last reload and uptime on the right.
+    """Static facts on the left (cut first when narrow); the calls-per-second sparkline, call rate, last
+    reload and uptime on the right.
 
     Each side is repainted only when its text changes.
     """
@@ -23,13 +26,19 @@ class StatusHeader(Horizontal):
         super().__init__(id=id)
         self._facts = Static(id="facts")
         self._live = Static(id="live")
+        self.calls_chart = Sparkline([], id="calls-chart")
         self._shown: tuple[Text, Text] | None = None
         self._last: tuple[GatewaySnapshot, float] | None = None
         self._reloading = False
 
     def compose(self) -> ComposeResult:
         yield self._facts
+        yield self.calls_chart
         yield self._live
+
+    def plot(self, calls_per_second: Sequence[float]) -> None:
+        """Chart the total calls per second, oldest first (the sparkline repaints only when they change)."""
+        self.calls_chart.data = calls_per_second
 
     def set_reloading(self, reloading: bool) -> None:
         """Say "reloading…" in place of the last reload's outcome while a reload runs."""

@@ -16,7 +16,7 @@ LAST_ERROR_LIMIT = 60
 class UpstreamTable(KeyedTable):
     """Health at a glance; the row under the cursor is the upstream the other panels and keys act on."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Its tools", show=False)]
+    BINDINGS = [Binding("enter", "select_cursor", "Its tools (or the list shown)", show=False)]
 
     # Short headers so every column up to Retry fits in 80 columns; the last error is clipped first.
     COLUMNS = (
