@@ -3,8 +3,9 @@
 One line per message: `ts` (ISO 8601, UTC), `seq`, `hop`, `direction`, `session`, `upstream`, `call`,
 `size` and `message` (the JSON-RPC message itself), or `text` for bytes that are not JSON (what a broken
 upstream sent). Records carry no HTTP header, so no Authorization or secret header value can reach a file;
-sessions appear by a short id. Lines are buffered and written out by `flush()` (the runner calls it twice a
-second) and on close, so a capture costs the request path no system call per message.
+sessions appear by a short id. Lines go through a 1 MiB buffer, written out when it fills, by `flush()` (the
+runner calls it twice a second) and on close, so most messages cost the request path no system call. The
+file is created readable by its owner only: it holds whole tool arguments and results.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -39,8 +41,10 @@ def encode_line(record: TrafficRecord) -> bytes:
         f'"size":{record.size}{cut}'
     ).encode()
     if record.direction == "in":
-        try:
-            json.loads(record.data)
+        try:  # spliced only as UTF-8 JSON text (json.loads would also take a BOM or UTF-16)
+            json.loads(record.data.decode("utf-8"))
+            if record.data[:1] not in (b"{", b"["):
+                raise ValueError("not a JSON-RPC message")
         except ValueError:
             text = json.dumps(record.data.decode(errors="replace"), ensure_ascii=False).encode()
             return head + b',"text":' + text + b"}\n"
@@ -75,7 +79,7 @@ class CaptureFile:
         self._max_bytes = max_bytes
         self._keep = keep
         try:
-            self._file: IO[bytes] = open(path, "ab", buffering=BUFFER_BYTES)  # noqa: SIM115 (closed by close())
+            self._file: IO[bytes] = _open_private(path)
         except OSError as exc:
             raise CaptureError(f"cannot write the capture file {path}: {exc.strerror or exc}") from None
         self._written = self._file.tell()
@@ -108,7 +112,7 @@ class CaptureFile:
                 os.replace(newer, older)
         if self._keep == 0:
             self.path.unlink(missing_ok=True)
-        self._file = open(self.path, "ab", buffering=BUFFER_BYTES)  # noqa: SIM115
+        self._file = _open_private(self.path)
         self._written = 0
 
     def flush(self) -> None:
@@ -124,9 +128,15 @@ class CaptureFile:
             self._file.close()
 
 
+def _open_private(path: Path) -> IO[bytes]:
+    """Append to `path`, creating it with mode 0600."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab", buffering=BUFFER_BYTES)
+
+
 def read_capture(paths: Iterable[Path]) -> list[TrafficRecord]:
-    """Every record in these files, in file order. A line that is not a capture record is an error naming
-    the file and line (a capture is evidence: nothing is skipped silently)."""
+    """Every record in these files, in the order given (oldest first), numbered anew: a file appended to by
+    several runs starts its numbers again, and each run's call numbers are kept apart. A line that is not a
+    capture record is an error naming the file and line (a capture is evidence: nothing is skipped)."""
     records: list[TrafficRecord] = []
     for path in paths:
         try:
@@ -134,7 +144,20 @@ def read_capture(paths: Iterable[Path]) -> list[TrafficRecord]:
                 records.extend(_records(path, file))
         except OSError as exc:
             raise CaptureError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return records
+    return _renumbered(records)
+
+
+def _renumbered(records: list[TrafficRecord]) -> list[TrafficRecord]:
+    renumbered: list[TrafficRecord] = []
+    last_seq, calls_before, highest_call = 0, 0, 0
+    for index, record in enumerate(records, 1):
+        if record.seq <= last_seq:  # a new run of the gateway
+            calls_before = highest_call
+        last_seq = record.seq
+        call = record.call + calls_before if record.call is not None else None
+        highest_call = max(highest_call, call or 0)
+        renumbered.append(replace(record, seq=index, call=call))
+    return renumbered
 
 
 def _records(path: Path, lines: Iterable[bytes]) -> Iterator[TrafficRecord]:

@@ -68,7 +68,10 @@ class _Stream:
         if "id" in message and "method" in message:
             self._client.tasks.spawn(self._answer(message), name=f"dashboard-answer-{message['method']}")
         elif self._handler is not None:
-            self._handler.notified(message)
+            try:  # this runs in a connection's reader: a dashboard bug must not reach it
+                self._handler.notified(message)
+            except Exception:
+                log.exception("the dashboard failed to handle %s", message.get("method"))
         return True
 
     async def _answer(self, request: dict[str, Any]) -> None:
@@ -87,8 +90,11 @@ class _Stream:
 class DashboardClient:
     """The dashboard's session with the gateway, and the requests it makes on it."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, attach: Callable[[DownstreamSession], None]) -> None:
+        """`attach` puts the session among those messages are fanned out to, at its first request (a
+        gateway whose dashboard never asks anything, headless, fans nothing out to it)."""
         self._gateway = gateway
+        self._attach = attach
         clock = gateway.clock
         self.session = DownstreamSession(
             session_id=SESSION_ID,
@@ -101,7 +107,6 @@ class DashboardClient:
             capabilities=CAPABILITIES,
             source="dashboard",
         )
-        self.session.stream = asyncio.Queue()
         self._ids = itertools.count(1)
         self.tasks = BackgroundTasks()
         self.on_notification: Callable[[dict[str, Any]], None] = lambda message: None
@@ -110,7 +115,9 @@ class DashboardClient:
 
     def start(self, method: str, params: Mapping[str, Any], handler: ClientHandler | None = None) -> RunningRequest:
         """Send a request; its answer is the returned request's `answer` task."""
-        if self._reader is None:
+        if self._reader is None:  # the first request: from now on the session hears what is fanned out
+            self.session.stream = asyncio.Queue()
+            self._attach(self.session)
             self._reader = asyncio.create_task(self._read_stream(), name="dashboard-stream")
         request_id = f"dashboard-{next(self._ids)}"
         sent = dict(params)

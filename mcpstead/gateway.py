@@ -109,9 +109,8 @@ class Gateway:
             self.bump,
             lambda: self.config.limits,
         )
-        self.dashboard = DashboardClient(self)
+        self.dashboard = DashboardClient(self, self._attach_dashboard)
         """The dashboard's own client: its runner, browsers and raw requests go through the method table."""
-        self.sessions.dashboard = self.dashboard.session
         self._traffic_ring: TrafficRing | None = None
         self.forward = self.forwarder.forward
         self.route_tool_call = self.forwarder.call_tool
@@ -449,6 +448,9 @@ class Gateway:
         self, method: str, params: Mapping[str, Any], handler: ClientHandler | None = None
     ) -> RunningRequest:
         return self.dashboard.start(method, params, handler)
+
+    def _attach_dashboard(self, session: DownstreamSession) -> None:
+        self.sessions.dashboard = session
 
     def on_notification(self, listener: Callable[[dict[str, Any]], None]) -> None:
         self.dashboard.on_notification = listener

@@ -177,7 +177,7 @@ class TrafficRecord:
     """The downstream request this message belongs to (one per POST; None for GET streams and for what a
     connection's reader receives outside any request)."""
     size: int
-    """Bytes (characters, for an SSE event) on the wire."""
+    """The message's size in bytes (an SSE event's data, UTF-8)."""
     data: bytes
     cut: bool = False
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import App
+from textual.worker import Worker, WorkerState
 
 from mcpstead.state import GatewayView, ReloadView, ToolView
 from tui import formatting, terminal
@@ -201,6 +202,13 @@ class DashboardApp(App[None]):
         if not self._frame_failing:
             self.notify(f"Dashboard could not show a frame: {error!r}", severity="error", markup=False)
         self._frame_failing = True
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A page's worker that failed is said, never the end of the app (which would stop the gateway):
+        the workers of pages run with exit_on_error=False."""
+        if event.state == WorkerState.ERROR:
+            self.notify(f"{event.worker.name or 'A dashboard task'} failed: {event.worker.error!r}", severity="error")
 
     @on(TrafficArrived)
     def _traffic_arrived(self, message: TrafficArrived) -> None:

@@ -31,7 +31,7 @@ class CaptureScreen(Screen[None]):
         self._records = records
         self._title = title
         self._tz = tz
-        self.traffic = TrafficPanel(tz=tz, id="traffic-panel")
+        self.traffic = TrafficPanel(tz=tz, keep=max(len(records), 1), id="traffic-panel")  # all of the file
         self.traffic.set_empty_text("This capture holds no messages.")
         self.filter_input = Input(placeholder="session:ID upstream:NAME method:TEXT errors, or any text", id="filter")
 

@@ -111,8 +111,12 @@ class TrafficRow:
 
     @property
     def is_error(self) -> bool:
+        """An error answer, a tool's isError result, or bytes that are not JSON (a message cut to the
+        dashboard's limit is not one of those)."""
+        if self.summary.kind == "invalid":
+            return not self.record.cut
         result = self.summary.parsed.get("result") if isinstance(self.summary.parsed, dict) else None
-        return self.summary.kind in ("error", "invalid") or (isinstance(result, dict) and result.get("isError") is True)
+        return self.summary.kind == "error" or (isinstance(result, dict) and result.get("isError") is True)
 
 
 @dataclass(slots=True)
@@ -226,16 +230,19 @@ class TrafficModel:
         return waiting[0] if len(waiting) == 1 else None
 
     def _trim(self) -> None:
+        if len(self._rows) <= self._keep:
+            return
         while len(self._rows) > self._keep and self._groups:
             oldest = next(iter(self._groups))
             for row in self._groups.pop(oldest).rows:
                 self._rows.pop(row.seq, None)
-        if len(self._pending) > self._keep:  # requests never answered: forget the oldest
-            for key in list(self._pending)[: len(self._pending) - self._keep]:
-                del self._pending[key]
+        # What pointed into the forgotten groups goes with them (requests never answered included).
+        alive = self._rows
+        self._pending = {key: row for key, row in self._pending.items() if row.seq in alive}
+        self._tokens = {key: row for key, row in self._tokens.items() if row.seq in alive}
+        self._by_call = {call: seq for call, seq in self._by_call.items() if seq in self._groups}
         for upstream, waiting in self._open_upstream.items():
-            if len(waiting) > self._keep:
-                self._open_upstream[upstream] = waiting[-self._keep :]
+            self._open_upstream[upstream] = [row for row in waiting if row.seq in alive]
 
     def rows(self) -> Iterator[TrafficRow]:
         """Every row: groups in the order they started, each group's rows in the order they happened."""

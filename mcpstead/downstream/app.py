@@ -47,7 +47,7 @@ class GatewayApp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] == "/mcp" and self.gateway.traffic.active:
+        if self.gateway.traffic.active and scope["path"] == "/mcp":
             exchange = TappedExchange(self.gateway.traffic, scope)
             receive, send = exchange.receive(receive), exchange.send(send)
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}

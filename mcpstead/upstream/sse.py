@@ -153,7 +153,8 @@ class SseConnection(OutOfBandLink):
         reason = "SSE stream ended"
         try:
             async for kind, data in events:
-                self._on_wire("received", data)
+                if kind != "endpoint":  # a later endpoint event names the session's URL: not a message
+                    self._on_wire("received", data)
                 try:
                     message = sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
                 except UpstreamError as exc:  # one bad event must not end the session's stream

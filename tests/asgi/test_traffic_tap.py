@@ -52,3 +52,10 @@ async def test_the_dashboard_ring_holds_what_passed(h: Harness) -> None:
     records = h.gateway.traffic_since(0)
     assert len(records) == 4 and isinstance(json.loads(records[2].data), list)
     assert h.gateway.traffic_since(records[-1].seq) == ()
+
+
+async def test_the_dashboards_session_hears_nothing_until_it_asks_something(h: Harness) -> None:
+    assert h.gateway.sessions.dashboard is None  # headless: nothing is fanned out to it
+    answer = await h.gateway.start_request("ping", {}).answer
+    assert answer["result"] == {} and h.gateway.sessions.dashboard is not None
+    assert h.gateway.sessions.dashboard.stream is not None

@@ -160,5 +160,7 @@ async def _dashboard_rows(records: tuple[TrafficRecord, ...]) -> list[tuple[str,
     app = DashboardApp(view, frame_interval=0.05)
     app.animation_level = "none"
     async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: app.focused is app.dashboard.upstreams)  # up, and told so
+        await pilot.pause()
         await pilot.press("4")
         return await _table_rows(pilot, app.query_one(TrafficTable))

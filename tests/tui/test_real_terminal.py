@@ -138,10 +138,8 @@ async def _elicit_from_the_runner(terminal: Terminal) -> None:
     terminal.type("test_elicitation")
     await terminal.wait_for("/ test_elicitation", "(3 of 32 match)")
     terminal.keys("Enter")
-    await asyncio.sleep(0.3)
-    terminal.keys("Tab")  # from the upstreams (conf is first) to its tools, filtered
-    await asyncio.sleep(0.3)
-    terminal.keys("c")
+    await terminal.wait_for("r Reconnect  c Call")  # the upstreams have the focus back (conf is first)
+    terminal.keys("c")  # calls the tool under the cursor of the filtered list
     await terminal.wait_for("Call  conf__test_elicitation")
     # Each key waits for the text before it to show: a terminal delivers keys faster than a form takes them.
     terminal.type("who are you?")
@@ -151,7 +149,7 @@ async def _elicit_from_the_runner(terminal: Terminal) -> None:
     terminal.type("ada")
     await terminal.wait_for("│ ada ")
     terminal.keys("Tab")
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.5)  # the focus moves to the email field (nothing on screen says so)
     terminal.type("ada@example.com")
     await terminal.wait_for("ada@example.com")
     terminal.keys("C-s")

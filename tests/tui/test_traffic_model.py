@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from tests.tui.traffic_scene import Script, tools_call_over_stdio
@@ -155,3 +156,28 @@ def test_the_model_forgets_the_oldest_groups_past_its_bound() -> None:
     model = TrafficModel(keep=6)
     model.add(script.records)
     assert len(model) == 6 and next(row.seq for row in model.rows()) == 15
+
+
+def test_what_pointed_into_forgotten_groups_is_forgotten_too() -> None:
+    script = Script()
+    for call in range(1, 101):
+        tools_call_over_stdio(script, call=call, client_id=call, upstream_id=1000 + call, token=f"t{call}")
+        script.add(
+            "upstream", "out", {"jsonrpc": "2.0", "id": 5000 + call, "method": "ping"}, upstream="demo", call=call
+        )
+    model = TrafficModel(keep=14)
+    model.add(script.records)
+    assert len(model) <= 14
+    assert len(model._tokens) <= 2 and len(model._by_call) <= 2 and len(model._pending) <= 2
+    assert sum(len(waiting) for waiting in model._open_upstream.values()) <= 2
+
+
+def test_a_message_cut_to_the_limit_is_not_an_error() -> None:
+    script = Script()
+    script.add("client", "out", {"jsonrpc": "2.0", "id": 1, "result": {"text": "x" * 50}}, call=1)
+    cut = dataclasses.replace(script.records[0], data=script.records[0].data[:20], cut=True)
+    model = TrafficModel()
+    model.add([cut])
+    (row,) = model.rows()
+    assert row.summary.kind == "invalid" and not row.is_error
+    assert TrafficFilter.parse("errors").admits(row, model) is False

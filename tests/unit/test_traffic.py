@@ -122,12 +122,31 @@ def test_a_capture_rotates_by_size_keeping_the_newest_files(tmp_path: Path) -> N
     one = len(encode_line(record(1)))
     capture = CaptureFile(path, max_bytes=one * 2, keep=2)
     for seq in range(1, 8):
-        capture(record(seq))
+        capture(record(seq, f'{{"id":{seq}}}'.encode()))
     capture.close()
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["cap.jsonl", "cap.jsonl.1", "cap.jsonl.2"]
-    seqs = [[r.seq for r in read_capture([tmp_path / name])] for name in ("cap.jsonl.2", "cap.jsonl.1", "cap.jsonl")]
-    assert seqs == [[3, 4], [5, 6], [7]]
+    ids = [[json.loads(r.data)["id"] for r in read_capture([tmp_path / name])] for name in files[::-1]]
+    assert ids == [[3, 4], [5, 6], [7]]
+    together = read_capture([tmp_path / name for name in files[::-1]])
+    assert [r.seq for r in together] == [1, 2, 3, 4, 5] and (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_runs_appended_to_one_file_read_back_apart(tmp_path: Path) -> None:
+    path = tmp_path / "cap.jsonl"
+    for _run in range(2):  # each run of the gateway numbers messages and calls from 1 again
+        capture = CaptureFile(path, 1_000_000, 1)
+        capture(record(1, call=1))
+        capture(record(2, call=1))
+        capture.close()
+    read = read_capture([path])
+    assert [(r.seq, r.call) for r in read] == [(1, 1), (2, 1), (3, 2), (4, 2)]
+
+
+def test_only_utf8_json_is_spliced_into_a_line() -> None:
+    for odd in (b"\xef\xbb\xbf{}", '{"a": 1}'.encode("utf-16"), b"42"):
+        line = json.loads(encode_line(record(1, odd)))
+        assert "text" in line and "message" not in line
 
 
 def test_capture_errors_name_the_file_and_line(tmp_path: Path) -> None:

@@ -391,7 +391,7 @@ class DashboardScreen(Screen[None]):
             return
         self.reconnect(name)
 
-    @work(group="reconnect")
+    @work(group="reconnect", exit_on_error=False)
     async def reconnect(self, name: str) -> None:
         """Ask the gateway to reconnect `name` and toast the outcome; failures never reach the app."""
         try:
@@ -426,7 +426,7 @@ class DashboardScreen(Screen[None]):
 
         self.app.push_screen(question, answered)
 
-    @work(group="end-session")
+    @work(group="end-session", exit_on_error=False)
     async def end_session(self, session_id: str) -> None:
         short = formatting.short_id(session_id)
         try:

@@ -91,7 +91,7 @@ class PromptScreen(Screen[None]):
             return
         self._get(arguments)
 
-    @work(group="prompt", exclusive=True)
+    @work(group="prompt", exclusive=True, exit_on_error=False)
     async def _get(self, arguments: dict[str, str]) -> None:
         self.busy = True
         self.get_button.disabled = True

@@ -61,7 +61,7 @@ class RequestScreen(Screen[None]):
     def finished(self, outcome: RunOutcome) -> None:
         """The request ended (answered, failed, timed out or cancelled)."""
 
-    @work(group="request", exclusive=True)
+    @work(group="request", exclusive=True, exit_on_error=False)
     async def _run(self, method: str, params: dict[str, Any], asker: str) -> None:
         sent, _ = with_progress_token(params)
         self._cancel_sent = False
@@ -135,4 +135,4 @@ class RequestScreen(Screen[None]):
             return
         self._cancel_sent = True
         self.progress.cancelling()
-        self.run_worker(running.cancel("cancelled from the dashboard"), group="cancel-request")
+        self.run_worker(running.cancel("cancelled from the dashboard"), group="cancel-request", exit_on_error=False)

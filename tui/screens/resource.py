@@ -146,7 +146,7 @@ class ResourceScreen(Screen[None]):
 
     # -- reading -------------------------------------------------------------------------------------
 
-    @work(group="read", exclusive=True)
+    @work(group="read", exclusive=True, exit_on_error=False)
     async def action_read(self) -> None:
         self.status.update(Text("Reading…", style="yellow"))
         answer = await requests.ask(self.reader.view, "resources/read", {"uri": self.uri}, timeout=READ_TIMEOUT)
@@ -173,7 +173,7 @@ class ResourceScreen(Screen[None]):
         if self.subscription.state != "asking":
             self._toggle_subscription(subscribe=self.subscription.state == "off")
 
-    @work(group="subscribe", exclusive=True)
+    @work(group="subscribe", exclusive=True, exit_on_error=False)
     async def _toggle_subscription(self, *, subscribe: bool) -> None:
         subscription = self.subscription
         before = subscription.state

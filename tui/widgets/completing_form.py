@@ -109,7 +109,7 @@ class CompletingField(Vertical):
             self._timer.stop()
             self._timer = None
         self._generation += 1
-        self.run_worker(self._fetch(self._generation, self.value), group="completion")
+        self.run_worker(self._fetch(self._generation, self.value), group="completion", exit_on_error=False)
 
     async def _fetch(self, generation: int, value: str) -> None:
         completions = await self._complete(self.spec.name, value, self._form.values(without=self.spec.name))

@@ -45,18 +45,18 @@ class TrafficTable(KeyedTable):
 
 
 class TrafficPanel(Vertical):
-    """Takes in records as they come; redraws the table only while it is on screen (`visible_now`)."""
+    """Takes in records as they come; reads and draws them only while it is on screen."""
 
-    def __init__(self, *, tz: tzinfo | None = None, id: str | None = None) -> None:
+    def __init__(self, *, tz: tzinfo | None = None, keep: int = MODEL_ROWS, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.model = TrafficModel(MODEL_ROWS)
+        self.model = TrafficModel(keep)
         self.table = TrafficTable(id="traffic-table")
         self.status = Static(id="traffic-status")
         self._tz = tz
         self._query = ""
         self.errors_only = False
         self._dirty = True
-        self._waiting: deque[TrafficRecord] = deque(maxlen=MODEL_ROWS)
+        self._waiting: deque[TrafficRecord] = deque(maxlen=keep)
         self._empty_text = "No messages yet: they appear here as clients and upstreams talk through the gateway."
 
     def compose(self) -> ComposeResult:
