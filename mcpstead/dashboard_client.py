@@ -56,6 +56,8 @@ class _Stream:
         self._handler = handler
         self._link = link
         self.answered = False
+        self._asking: dict[Any, asyncio.Task[None]] = {}
+        """The server's requests a person is being asked, by the id the dashboard was given."""
 
     @property
     def refusal(self) -> str:
@@ -66,8 +68,16 @@ class _Stream:
             return False
         self._client.record("out", message, self._link)
         if "id" in message and "method" in message:
-            self._client.tasks.spawn(self._answer(message), name=f"dashboard-answer-{message['method']}")
-        elif self._handler is not None:
+            task = self._client.tasks.spawn(self._answer(message), name=f"dashboard-answer-{message['method']}")
+            self._asking[message["id"]] = task
+            task.add_done_callback(lambda done: self._asking.pop(message["id"], None))
+            return True
+        params = message.get("params")
+        if message.get("method") == "notifications/cancelled" and isinstance(params, dict):
+            asked = self._asking.get(params.get("requestId"))
+            if asked is not None:
+                asked.cancel()  # the server withdrew its question: its dialog closes, no answer is sent
+        if self._handler is not None:
             try:  # this runs in a connection's reader: a dashboard bug must not reach it
                 self._handler.notified(message)
             except Exception:

@@ -149,7 +149,10 @@ class DashboardApp(App[None]):
             await asyncio.sleep(pause)
 
     def _poll_logs(self, after: int) -> int:
-        """Post the log lines newer than `after`; return the newest seq seen. Failures only cost the logs."""
+        """Post the log lines newer than `after`; return the newest seq seen. Failures only cost the logs.
+        Nothing is taken before the dashboard is mounted (it could not show it, and it would be lost)."""
+        if not self._can_apply():
+            return after
         try:
             lines = self.view.log_lines(after)
         except Exception as error:
@@ -164,7 +167,10 @@ class DashboardApp(App[None]):
         return lines[-1].seq
 
     def _poll_traffic(self, after: int) -> int:
-        """Post the traffic records newer than `after`; return the newest seq seen."""
+        """Post the traffic records newer than `after`; return the newest seq seen (taken only once the
+        dashboard can show them: records taken before it is mounted would be lost)."""
+        if not self._can_apply():
+            return after
         try:
             records = self.view.traffic_since(after)
         except Exception as error:

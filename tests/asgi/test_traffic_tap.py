@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from mcpstead.state import TrafficRecord
@@ -59,3 +60,29 @@ async def test_the_dashboards_session_hears_nothing_until_it_asks_something(h: H
     answer = await h.gateway.start_request("ping", {}).answer
     assert answer["result"] == {} and h.gateway.sessions.dashboard is not None
     assert h.gateway.sessions.dashboard.stream is not None
+
+
+async def test_a_question_the_server_withdraws_is_withdrawn_from_the_person(h: Harness) -> None:
+    from mcpstead.dashboard_client import _Stream
+
+    asked = asyncio.Event()
+    withdrawn = asyncio.Event()
+
+    class Person:
+        def notified(self, message: dict[str, object]) -> None:
+            pass
+
+        async def asked(self, method: str, params: dict[str, object]) -> dict[str, object]:
+            asked.set()
+            try:
+                await asyncio.Event().wait()  # a person who has not answered yet
+            except asyncio.CancelledError:
+                withdrawn.set()
+                raise
+            return {"result": {}}
+
+    stream = _Stream(h.gateway.dashboard, Person(), None)
+    assert stream.push({"jsonrpc": "2.0", "id": "mcpstead-1", "method": "elicitation/create", "params": {}})
+    await asyncio.wait_for(asked.wait(), 5)
+    stream.push({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "mcpstead-1"}})
+    await asyncio.wait_for(withdrawn.wait(), 5)

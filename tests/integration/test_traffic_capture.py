@@ -18,7 +18,7 @@ from mcpstead.state import GatewayView, TrafficRecord
 from tests.integration.gateway_harness import run_gateway
 from tests.integration.upstreams import serve_sdk_upstream
 from tests.tui.fakes import FakeView, snapshot
-from tests.tui.helpers import wait_until
+from tests.tui.helpers import show_tab, wait_until
 from tui.app import DashboardApp
 from tui.capture_viewer import CaptureViewer
 from tui.traffic_model import TrafficModel, TrafficRow
@@ -160,7 +160,5 @@ async def _dashboard_rows(records: tuple[TrafficRecord, ...]) -> list[tuple[str,
     app = DashboardApp(view, frame_interval=0.05)
     app.animation_level = "none"
     async with app.run_test(size=(160, 40)) as pilot:
-        await wait_until(pilot, lambda: app.focused is app.dashboard.upstreams)  # up, and told so
-        await pilot.pause()
-        await pilot.press("4")
+        await show_tab(pilot, "4", "traffic")
         return await _table_rows(pilot, app.query_one(TrafficTable))

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import TabbedContent
 
 from tui.app import DashboardApp
 from tui.screens import DashboardScreen
@@ -50,3 +51,18 @@ def cell(table: KeyedTable, key: str, column: str) -> str:
 def toasts(pilot: Pilot[Any]) -> list[str]:
     """The messages of the notifications currently shown."""
     return [notification.message for notification in pilot.app._notifications]
+
+
+async def show_tab(pilot: Pilot[Any], key: str, pane: str, attempts: int = 5) -> None:
+    """Press a tab's key until that tab shows (bounded): right after start, the Overview's first focus can
+    still be on its way and take the dashboard back to it."""
+    app = pilot.app
+    assert isinstance(app, DashboardApp)
+    tabs = app.dashboard.query_one("#tabs", TabbedContent)
+    for _ in range(attempts):
+        await pilot.press(key)
+        for _ in range(5):
+            await pilot.pause()
+        if tabs.active == pane:
+            return
+    raise AssertionError(f"the {pane} tab never showed")

@@ -9,7 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tests.tui.fakes import FakeClock, FakeView, two_upstreams
-from tests.tui.helpers import wait_for_screen, wait_until
+from tests.tui.helpers import show_tab, wait_for_screen, wait_until
 from tests.tui.traffic_scene import Script, tools_call_over_stdio
 from tui.app import DashboardApp
 from tui.screens.traffic_detail import TrafficDetailScreen
@@ -30,11 +30,10 @@ def app() -> DashboardApp:
 async def show_traffic(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, DashboardApp)
-    await wait_until(pilot, lambda: app.focused is app.dashboard.upstreams)  # the dashboard is up ...
-    await pilot.pause()  # ... and has heard its pane was focused (else that message switches back)
-    await pilot.press("4")
+    await show_tab(pilot, "4", "traffic")
     table = app.dashboard.traffic.table
     await wait_until(pilot, lambda: table.row_count == 6 and app.focused is table)
+    await pilot.pause()
 
 
 def test_traffic_paired_call_with_progress_120x36(snap_compare: Compare) -> None:

@@ -19,6 +19,8 @@ from tui.widgets.keyed_table import Cells, ColumnSpec, KeyedTable
 
 MAX_ROWS = 500
 """Rows on screen at most: the newest matching the filter (the model keeps more; filter to find them)."""
+CATCH_UP_SECONDS = 0.5
+"""How often a shown panel checks for records that arrived while it could not draw them."""
 MODEL_ROWS = 20_000
 """Messages the tab remembers (the oldest calls are forgotten whole); the core's ring bounds what it is sent."""
 HOP_STYLES = {"client→gw": "cyan", "gw→client": "cyan", "gw→up": "magenta", "up→gw": "magenta"}
@@ -66,6 +68,12 @@ class TrafficPanel(Vertical):
     def on_mount(self) -> None:
         self.table.border_title = "Traffic"
         self.refresh_rows()
+        self.set_interval(CATCH_UP_SECONDS, self._catch_up)
+
+    def _catch_up(self) -> None:
+        """Draw what came while the panel was being laid out (neither hidden nor measurable yet)."""
+        if (self._waiting or self._dirty) and self.display_now():
+            self.refresh_rows()
 
     def on_show(self) -> None:
         """Rows that came while the panel was hidden are drawn now (hidden, it only takes them in)."""
