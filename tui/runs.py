@@ -24,6 +24,9 @@ REQUEST_CANCELLED = -32800
 
 _tokens = itertools.count(1)
 
+ENVELOPE_PREFIX = "io.modelcontextprotocol/"
+"""A 2026-07-28 request's envelope keys in _meta (its client's version, capabilities, name)."""
+
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
@@ -79,13 +82,19 @@ class RunOutcome:
 
     def replay_params(self) -> dict[str, Any]:
         """The params to send it again: without the progress token the dashboard added."""
-        params = dict(self.params)
-        meta = params.pop("_meta", None)
-        if isinstance(meta, dict):
-            kept = {key: value for key, value in meta.items() if key != "progressToken"}
-            if kept:
-                params["_meta"] = kept
-        return params
+        return params_to_replay(self.params)
+
+
+def params_to_replay(params: dict[str, Any]) -> dict[str, Any]:
+    """A request's params to send again from the dashboard: without a progress token and a 2026-07-28
+    envelope (the dashboard's own client sets its own); the rest of `_meta` is the request's."""
+    replayed = dict(params)
+    meta = replayed.pop("_meta", None)
+    if isinstance(meta, dict):
+        kept = {k: v for k, v in meta.items() if k != "progressToken" and not k.startswith(ENVELOPE_PREFIX)}
+        if kept:
+            replayed["_meta"] = kept
+    return replayed
 
 
 class RunHistory:

@@ -212,7 +212,8 @@ class TrafficModel:
         if row.answers is not None and (record.call is None or row.answers.record.hop == "client"):
             return row.answers  # an upstream answer read by a reader task; a client answering a relayed request
         if summary.cancels is not None and record.hop == "client":
-            return self._pending.get(("client", "in", record.call, summary.cancels)) or next(
+            # It comes on a POST of its own: the request it names is found by its id in the same session.
+            return next(
                 (
                     r
                     for key, r in self._pending.items()

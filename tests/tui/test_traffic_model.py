@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 from tests.tui.traffic_scene import Script, tools_call_over_stdio
+from tui.runs import params_to_replay
 from tui.traffic_model import TrafficFilter, TrafficModel, changes
 
 
@@ -181,3 +182,13 @@ def test_a_message_cut_to_the_limit_is_not_an_error() -> None:
     (row,) = model.rows()
     assert row.summary.kind == "invalid" and not row.is_error
     assert TrafficFilter.parse("errors").admits(row, model) is False
+
+
+def test_a_replayed_request_keeps_its_meta_but_not_the_envelope_or_progress_token() -> None:
+    params = {
+        "name": "demo__echo",
+        "_meta": {"progressToken": 3, "io.modelcontextprotocol/clientInfo": {"name": "x"}, "trace": "t-1"},
+    }
+    assert params_to_replay(params) == {"name": "demo__echo", "_meta": {"trace": "t-1"}}
+    assert params_to_replay({"_meta": {"progressToken": 1}}) == {}
+    assert params["_meta"]["progressToken"] == 3  # the captured message is left as it was

@@ -14,12 +14,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.messages import ReplayRequest
+from tui.runs import params_to_replay
 from tui.traffic_model import TrafficModel, TrafficRow, changes
 from tui.widgets.json_tree import JsonTree
 
 CHANGES_SHOWN = 6
-ENVELOPE_PREFIX = "io.modelcontextprotocol/"
-"""A 2026-07-28 request's envelope keys in _meta (its client's version, capabilities, name)."""
 
 
 def replayable(row: TrafficRow) -> bool:
@@ -168,13 +167,7 @@ def replay(screen: Screen[Any], row: TrafficRow | None, can_send: bool) -> None:
     if not replayable(row) or not isinstance(parsed, dict):
         screen.notify("Only a client's request can be replayed (choose a client→gw request)", severity="warning")
         return
-    params = dict(parsed["params"]) if isinstance(parsed.get("params"), dict) else {}
-    meta = params.pop("_meta", None)
-    if isinstance(meta, dict):
-        # The dashboard's own client sets its own envelope and progress token; the rest is the request's.
-        kept = {k: v for k, v in meta.items() if k != "progressToken" and not k.startswith(ENVELOPE_PREFIX)}
-        if kept:
-            params["_meta"] = kept
+    params = params_to_replay(parsed["params"]) if isinstance(parsed.get("params"), dict) else {}
     screen.app.post_message(ReplayRequest(str(parsed["method"]), params))
 
 
