@@ -67,6 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the config and list the upstreams it would start")
     _add_config_option(check)
 
+    connect = commands.add_parser(
+        "connect", help="a stdio MCP server relaying to a running gateway, for clients that speak only stdio"
+    )
+    _add_config_option(connect)
+    connect.add_argument(
+        "url",
+        nargs="?",
+        default=None,
+        help="the gateway's /mcp URL (default: $MCPSTEAD_URL, else the config's host:port)",
+    )
+    connect.add_argument(
+        "--retry-seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="how long to keep trying a gateway that is not there (restarting) before giving up (default 30)",
+    )
+
     commands.add_parser("demo-server", help="a small MCP server on stdio, used by the demo config")
     return parser
 
@@ -80,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return demo.main()
     if command == "view":
         return _view(args.files)
+    if command == "connect":
+        return _connect(args)
 
     path = resolve_config_path(getattr(args, "config", None))
     try:
@@ -124,6 +144,20 @@ def _check(config: GatewayConfig) -> int:
         shown = f" ({', '.join(flags)})" if flags else ""
         print(f"  {server.name}: {server.transport} {server.target}{shown}")
     return 0
+
+
+def _connect(args: argparse.Namespace) -> int:
+    from mcpstead.bridge.connect import run_connect
+    from mcpstead.bridge.endpoint import resolve_endpoint
+
+    explicit = getattr(args, "config", None)
+    try:
+        endpoint = resolve_endpoint(args.url, resolve_config_path(explicit), bool(explicit), os.environ)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"mcpstead connect: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    return run_connect(endpoint, args.retry_seconds)
 
 
 def _view(paths: list[Path]) -> int:

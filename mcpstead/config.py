@@ -214,9 +214,14 @@ class ServerConfig(_Model):
             return "stdio"
         return "sse" if self.protocol == "sse" else "streamable-http"
 
+    _target_as_written: str | None = PrivateAttr(default=None)
+
     @property
     def target(self) -> str:
-        """Where the upstream lives, for display: its URL or its command line (never env or headers)."""
+        """Where the upstream lives, for display: its URL or its command line as the file has it, before
+        `${VAR}` expansion (never env or headers)."""
+        if self._target_as_written is not None:
+            return self._target_as_written
         if self.url is not None:
             return redact_url(self.url)
         return " ".join([self.command or "", *self.args])

@@ -25,6 +25,7 @@ from mcpstead.config import (
     MIN_BEARER_TOKEN,
     SERVER_NAME_PATTERN,
     GatewayConfig,
+    redact_url,
     shown_value,
     type_name,
 )
@@ -111,6 +112,7 @@ def parse_config(text: str, file: str, environ: Mapping[str, str] = os.environ) 
     if not isinstance(raw, dict):
         raise ConfigError([f"{file}: the top level must be a mapping of keys, got {type_name(raw)}"])
 
+    written = raw
     raw = _check_raw(raw, problems, environ)
     config: GatewayConfig | None = None
     try:
@@ -124,10 +126,19 @@ def parse_config(text: str, file: str, environ: Mapping[str, str] = os.environ) 
     config._path = file
     if config.mcp.auth.mode == "bearer":
         config._bearer_token = Secret(environ[BEARER_TOKEN_ENV])
-    for server in config.servers:
+    for index, server in enumerate(config.servers):
         if server.auth.token_env is not None:
             server.auth._token = Secret(environ[server.auth.token_env])
+        server._target_as_written = _target_as_written(written["servers"][index])
     return config
+
+
+def _target_as_written(server: dict[str, Any]) -> str:
+    """The upstream's URL or command line before `${VAR}` expansion: what is shown, so a secret passed in
+    through a variable never appears in /health, the dashboard or `check`."""
+    if isinstance(server.get("url"), str):
+        return redact_url(server["url"])
+    return " ".join(str(part) for part in [server.get("command", ""), *server.get("args", ())])
 
 
 def _check_raw(raw: dict[str, Any], problems: _Problems, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -196,6 +207,14 @@ def _check_raw(raw: dict[str, Any], problems: _Problems, environ: Mapping[str, s
                     name_: _expand(value, f"{where}.{key}.{name_}", problems, environ)
                     for name_, value in values.items()
                 }
+        for key in ("url", "command", "cwd"):
+            if key in server:
+                server[key] = _expand(server[key], f"{where}.{key}", problems, environ)
+        if isinstance(server.get("args"), list):
+            server["args"] = [
+                _expand(arg, f"{where}.args[{position}]", problems, environ)
+                for position, arg in enumerate(server["args"])
+            ]
         expanded_servers.append(server)
     raw["servers"] = expanded_servers
     return raw

@@ -88,3 +88,8 @@ class RpcError(McpsteadError):
         self.message = message
         self.data = data
         super().__init__(message)
+
+
+class GatewayGoneError(McpsteadError):
+    """`mcpstead connect` could not reach the gateway within its retry window (the message says since when
+    and why); the bridge answers what is waiting and exits."""

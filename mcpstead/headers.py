@@ -7,7 +7,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from typing import Any
+
+from mcpstead.protocol import NAME_PARAMS
 
 _SENTINEL = re.compile(r"^=\?base64\?(?P<payload>.*)\?=$")
 _HEADER_SAFE = re.compile(r"^[\x20-\x7e]*$")
@@ -98,4 +101,17 @@ def param_headers(schema: Any, arguments: Any) -> dict[str, str]:
         text = header_text(value_at(arguments, path))
         if text is not None:
             headers[f"Mcp-Param-{token}"] = encode_header_value(text)
+    return headers
+
+
+def modern_request_headers(version: str, method: str, params: Any, tool_schema: Callable[[str], Any]) -> dict[str, str]:
+    """The routing headers a 2026-07-28 request carries: its version, method, name (tools/call, prompts/get,
+    resources/read) and, for a tools/call, the `Mcp-Param-*` mirrors of its annotated arguments."""
+    headers = {"mcp-protocol-version": version, "mcp-method": method}
+    key = NAME_PARAMS.get(method)
+    value = params.get(key) if key is not None and isinstance(params, dict) else None
+    if isinstance(value, str):
+        headers["mcp-name"] = encode_header_value(value)
+        if method == "tools/call":
+            headers.update(param_headers(tool_schema(value), params.get("arguments")))
     return headers

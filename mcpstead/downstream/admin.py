@@ -7,7 +7,6 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from mcpstead.config import redact_url
 from mcpstead.gateway import Gateway
 from mcpstead.metrics import CONTENT_TYPE
 from mcpstead.state import UpstreamView
@@ -43,7 +42,7 @@ def _server(upstream: UpstreamView, gateway: Gateway, now: float) -> dict[str, A
     config = gateway.config.server(upstream.name)
     return {
         "name": upstream.name,
-        "url": redact_url(config.url) if config and config.url else None,
+        "url": config.target if config and config.url else None,
         "protocol": ("stdio" if config.command is not None else config.protocol) if config else None,
         "required": upstream.required,
         "connected": upstream.connected,

@@ -26,14 +26,13 @@ import aiohttp
 from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
-from mcpstead.headers import encode_header_value, param_headers
+from mcpstead.headers import modern_request_headers
 from mcpstead.protocol import (
     CLIENT_CAPABILITIES_KEY,
     CLIENT_INFO_KEY,
     IMPLEMENTATION,
     LOG_LEVEL_KEY,
     MODERN_VERSIONS,
-    NAME_PARAMS,
     PROTOCOL_VERSION_KEY,
     SUBSCRIPTION_ID_KEY,
     Era,
@@ -214,14 +213,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         return unwrap(self._name, answer)
 
     def _request_headers(self, method: str, params: dict[str, Any]) -> dict[str, str]:
-        headers = {"mcp-protocol-version": MODERN_VERSION, "mcp-method": method}
-        key = NAME_PARAMS.get(method)
-        value = params.get(key) if key is not None else None
-        if isinstance(value, str):
-            headers["mcp-name"] = encode_header_value(value)
-            if method == "tools/call":
-                headers.update(param_headers(self._tool_schema(value), params.get("arguments")))
-        return headers
+        return modern_request_headers(MODERN_VERSION, method, params, self._tool_schema)
 
     async def _read_answer(
         self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
