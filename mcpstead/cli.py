@@ -10,8 +10,10 @@ from pathlib import Path
 
 from mcpstead import __version__
 from mcpstead.capture import read_capture
+from mcpstead.client_config import CLIENT_NAMES, FORMS, print_snippet
 from mcpstead.config import GatewayConfig
 from mcpstead.config_load import CONFIG_ENV, load_config, resolve_config_path
+from mcpstead.config_schema import config_schema_text
 from mcpstead.errors import CaptureError, ConfigError, StartupError
 from mcpstead.logs import LogRing, setup_logging
 
@@ -67,6 +69,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate the config and list the upstreams it would start")
     _add_config_option(check)
 
+    setup = commands.add_parser("client-config", help="print the snippet or command that points a client here")
+    _add_config_option(setup)
+    setup.add_argument("client", choices=CLIENT_NAMES, help="the MCP client to point at this gateway")
+    setup.add_argument(
+        "--form",
+        choices=FORMS,
+        default=None,
+        help="a file's content or a shell command (default: the client's usual one)",
+    )
+
     connect = commands.add_parser(
         "connect", help="a stdio MCP server relaying to a running gateway, for clients that speak only stdio"
     )
@@ -85,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long to keep trying a gateway that is not there (restarting) before giving up (default 30)",
     )
 
+    commands.add_parser("schema", help="print the config file's JSON Schema, for completion and checks in editors")
     commands.add_parser("demo-server", help="a small MCP server on stdio, used by the demo config")
     return parser
 
@@ -96,12 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mcpstead import demo
 
         return demo.main()
+    if command == "schema":
+        sys.stdout.write(config_schema_text())
+        return 0
     if command == "view":
         return _view(args.files)
     if command == "connect":
         return _connect(args)
 
     path = resolve_config_path(getattr(args, "config", None))
+    if command == "client-config":
+        return print_snippet(path, bool(getattr(args, "config", None)), args.client, args.form)
     try:
         config = load_config(path)
     except ConfigError as exc:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any, Literal
+import typing
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
@@ -16,9 +17,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from mcpstead.secrets import Secret
 
@@ -44,22 +47,29 @@ def redact_url(url: str) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True)
 
 
 class AuthConfig(_Model):
     mode: Literal["none", "bearer"] = "none"
+    """`bearer`: every /mcp request must carry `Authorization: Bearer <token>`, the token read from
+    MCPSTEAD_BEARER_TOKEN (never from the file). `none`: anyone who can reach the port may call."""
 
 
 class SessionConfig(_Model):
     idle_ttl_seconds: int = Field(3600, gt=0)
+    """A downstream session idle for longer than this is ended, so forgotten clients do not pile up."""
     gc_interval_seconds: int = Field(60, gt=0)
+    """How often idle sessions are looked for."""
     shutdown_grace_seconds: float = Field(5, gt=0)
+    """On shutdown, how long in-flight requests may take to finish before they get an error."""
 
 
 class McpConfig(_Model):
     auth: AuthConfig = AuthConfig()
+    """Who may use /mcp."""
     session: SessionConfig = SessionConfig()
+    """How long downstream sessions live."""
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     """Requests larger than this get 413 (the reference's limit is 2 MiB)."""
     allowed_origins: tuple[str, ...] = Field((), strict=False)
@@ -70,7 +80,9 @@ class McpConfig(_Model):
 
 class UpstreamAuthConfig(_Model):
     type: Literal["none", "bearer"] = "none"
+    """`bearer` sends `Authorization: Bearer <token>` upstream; `none` sends no credentials."""
     token_env: str | None = Field(None, min_length=1)
+    """The environment variable holding the bearer token: the token itself never goes in the file."""
     _token: Secret | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -86,8 +98,12 @@ class UpstreamAuthConfig(_Model):
 
 class ReconnectConfig(_Model):
     max_attempts: int = Field(0, ge=0)
+    """0 retries forever; N marks the upstream failed after N failures in a row (until a reload or a
+    reconnect from the dashboard)."""
     backoff_base_ms: int = Field(1000, ge=1)
+    """The delay after failure n is this times 2^(n-1), capped at backoff_max_ms, with jitter."""
     backoff_max_ms: int = Field(30000, ge=1)
+    """The longest delay between two attempts."""
 
     @model_validator(mode="after")
     def _max_not_below_base(self) -> ReconnectConfig:
@@ -104,7 +120,9 @@ class NameFilter(_Model):
     be called either."""
 
     include: tuple[str, ...] = Field((), strict=False)
+    """Globs; when any are given, only the names matching one are offered (empty: every name)."""
     exclude: tuple[str, ...] = Field((), strict=False)
+    """Globs; a matching name is neither offered nor callable, even when included."""
 
     def allows(self, name: str) -> bool:
         if self.include and not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.include):
@@ -119,28 +137,71 @@ class ToolsConfig(NameFilter):
 
 class QuirksConfig(_Model):
     normalize_sse_events: bool = False
+    """Take every SSE event as a message whatever its `event:` name, for servers that name theirs."""
     inject_accept_header: str | None = None
+    """The Accept header sent upstream instead of `application/json, text/event-stream`, for servers
+    that want another."""
+
+
+STDIO_ONLY_KEYS = ("args", "env", "cwd", "inherit_env")
+HTTP_ONLY_KEYS = ("headers", "auth", "tls_skip_verify", "quirks")
+_ONE_TRANSPORT: JsonDict = {
+    "oneOf": [
+        {
+            "required": ["url"],
+            "properties": {"protocol": {"not": {"const": "stdio"}}, **dict.fromkeys(STDIO_ONLY_KEYS, False)},
+        },
+        {
+            "required": ["command"],
+            "properties": {"protocol": {"enum": ["auto", "stdio"]}, **dict.fromkeys(HTTP_ONLY_KEYS, False)},
+        },
+    ]
+}
+"""`_one_transport` for editors: exactly one of `url` or `command`, and only the keys of that transport."""
 
 
 class ServerConfig(_Model):
-    name: str
+    model_config = ConfigDict(json_schema_extra=_ONE_TRANSPORT)
+
+    name: str = Field(json_schema_extra={"pattern": SERVER_NAME_PATTERN.pattern})
+    """Letters and digits, single `-` or `_` between them: the prefix of its tools and prompts
+    (`<name>__<tool>`), so it must split unambiguously."""
     url: str | None = None
+    """An HTTP upstream's MCP endpoint (Streamable HTTP or legacy HTTP+SSE). Exactly one of `url` and
+    `command` is given."""
     command: str | None = Field(None, min_length=1)
+    """A stdio upstream: the program to start as a child speaking newline-delimited JSON-RPC (`mcpstead`
+    means this installation)."""
     args: tuple[str, ...] = Field((), strict=False)
+    """stdio: the program's arguments."""
     env: dict[str, str] = Field(default_factory=dict, repr=False)
+    """stdio: variables added to the child's environment; values may use `${VAR}` or `${VAR:-default}`."""
     cwd: str | None = None
+    """stdio: the directory the child runs in (by default the gateway's)."""
     protocol: Literal["auto", "streamable", "sse", "stdio"] = "auto"
+    """The transport. HTTP: `auto` tries Streamable HTTP and falls back to legacy HTTP+SSE, `streamable`
+    and `sse` speak only that one. A `command` upstream speaks `stdio` (`auto` says the same)."""
     required: bool = False
+    """The gateway waits (30 s at most) for this upstream at start-up, and exits 1 if it does not come up."""
     auth: UpstreamAuthConfig = UpstreamAuthConfig()
+    """HTTP: `none`, or `{type: bearer, token_env: VAR}` to send a bearer token read from the environment."""
     headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    """HTTP: extra request headers, replacing defaults of the same name; values may use `${VAR}` or
+    `${VAR:-default}`, so secrets stay in the environment."""
     quirks: QuirksConfig = QuirksConfig()
+    """HTTP: workarounds for servers that bend the transport's rules."""
     reconnect: ReconnectConfig = ReconnectConfig()
+    """How a lost upstream (or a crashed stdio child) is retried."""
     tools: ToolsConfig = ToolsConfig()
+    """Which of the upstream's tools are offered, and how often its lists are fetched again."""
     tls_skip_verify: bool = False
+    """HTTP: accept any TLS certificate (trusted local networks only)."""
     timeout_seconds: float = Field(60, gt=0, le=86400)
+    """The bound on every request to this upstream, requests relayed to a client included."""
     health_check_seconds: float = Field(15, gt=0, le=86400)
     """How often a ready upstream is pinged, so a dead one is noticed without waiting for a call."""
     prompts: NameFilter = NameFilter()
+    """Which of the upstream's prompts are offered (globs over its prompt names)."""
     resources: NameFilter = NameFilter()
     """Filters resource URIs and resource template URI templates."""
     prefix: bool = True
@@ -162,7 +223,11 @@ class ServerConfig(_Model):
     server/discover first, then the handshake; 2026-07-28 to a server that takes only the first, a 2025
     session with one that takes both (it keeps push-style requests, subscriptions, per-client sessions)."""
 
-    @field_validator("inherit_env", mode="before")
+    @field_validator(
+        "inherit_env",
+        mode="before",
+        json_schema_input_type=Literal["minimal", "all"] | list[Annotated[str, Field(min_length=1)]],
+    )
     @classmethod
     def _names_as_tuple(cls, value: Any) -> Any:
         if value in ("minimal", "all"):
@@ -173,7 +238,7 @@ class ServerConfig(_Model):
             f"expected 'minimal', 'all' or a list of environment variable names, got {shown_value(value) or type_name(value)}"
         )
 
-    @field_validator("auth", mode="before")
+    @field_validator("auth", mode="before", json_schema_input_type=UpstreamAuthConfig | Literal["none"] | None)
     @classmethod
     def _auth_shorthand(cls, value: Any) -> Any:
         if value is None or value == "none":
@@ -196,13 +261,13 @@ class ServerConfig(_Model):
                 )
             if self.protocol == "stdio":
                 raise ValueError("protocol 'stdio' needs 'command', not 'url'")
-            stray: list[str] = [key for key in ("args", "env", "cwd", "inherit_env") if key in self.model_fields_set]
+            stray: list[str] = [key for key in STDIO_ONLY_KEYS if key in self.model_fields_set]
             if stray:
                 raise ValueError(f"{', '.join(stray)} only apply to stdio upstreams (with 'command')")
         else:
             if self.protocol not in ("auto", "stdio"):
                 raise ValueError(f"protocol '{self.protocol}' needs 'url'; a 'command' upstream speaks stdio")
-            stray = [key for key in ("headers", "auth", "tls_skip_verify", "quirks") if key in self.model_fields_set]
+            stray = [key for key in HTTP_ONLY_KEYS if key in self.model_fields_set]
             if stray:
                 raise ValueError(f"{', '.join(stray)} only apply to HTTP upstreams (with 'url')")
         return self
@@ -262,12 +327,28 @@ class LimitsConfig(_Model):
 
 class MetricsConfig(_Model):
     enabled: bool = True
+    """`false`: GET /metrics answers 404."""
+
+
+LogLevel = Literal["trace", "debug", "info", "warn", "warning", "error", "critical"]
+
+
+def _in_any_case(words: tuple[str, ...]) -> str:
+    """A JSON Schema pattern for `words` in any case: its regexes have no case-insensitive flag."""
+    letters = ("".join(f"[{char.upper()}{char.lower()}]" for char in word) for word in words)
+    return f"^({'|'.join(letters)})$"
 
 
 class LoggingConfig(_Model):
-    level: Literal["trace", "debug", "info", "warn", "warning", "error", "critical"] = "info"
+    level: LogLevel = "info"
+    """trace, debug, info, warn (or warning), error or critical, in any case."""
 
-    @field_validator("level", mode="before")
+    @field_validator(
+        "level",
+        mode="before",
+        json_schema_input_type=LogLevel
+        | Annotated[str, StringConstraints(pattern=_in_any_case(typing.get_args(LogLevel)))],
+    )
     @classmethod
     def _lowercase(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -290,20 +371,32 @@ class CaptureConfig(_Model):
 
 class DashboardConfig(_Model):
     capture: CaptureConfig = CaptureConfig()
+    """What the Traffic tab and capture files keep."""
     roots: tuple[str, ...] | None = Field(None, strict=False)
     """What the dashboard answers an upstream's roots/list with during its own calls (paths or file://
     URIs); by default the working directory."""
 
 
 class GatewayConfig(_Model):
+    """A whole config file: where the gateway listens, its /mcp endpoint, the upstream servers behind it,
+    and the bounds on what clients may hold."""
+
     host: str = "127.0.0.1"
+    """The listen address; loopback by default, so nothing outside this machine can connect."""
     port: int = Field(8766, ge=0, le=65535)
+    """The listen port; 0 lets the OS choose (the chosen URL is logged)."""
     mcp: McpConfig = McpConfig()
+    """The downstream endpoint, /mcp: auth, sessions and what requests may be."""
     servers: tuple[ServerConfig, ...] = Field((), strict=False)
+    """The upstream MCP servers, each an HTTP `url` or a stdio `command`."""
     metrics: MetricsConfig = MetricsConfig()
+    """The Prometheus endpoint, /metrics."""
     logging: LoggingConfig = LoggingConfig()
+    """Log output: on stderr, or in the dashboard's Logs tab."""
     limits: LimitsConfig = LimitsConfig()
+    """Bounds on what clients may hold; each refusal counts in mcpstead_limit_hits_total."""
     dashboard: DashboardConfig = DashboardConfig()
+    """The dashboard (`mcpstead dev`) as an MCP debugger."""
     _path: str = PrivateAttr(default="")
     _bearer_token: Secret | None = PrivateAttr(default=None)
 

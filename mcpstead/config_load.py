@@ -1,7 +1,7 @@
 """Reading config: YAML in, frozen validated models out, or a ConfigError listing every problem at once.
 
-Every problem names the file, the key path and what was expected, e.g.
-`gw.yaml: servers[1].reconnect.backoff_max_ms: must be >= backoff_base_ms (1000), got 10`.
+Every problem names the file, the line and column, the key path and what was expected, e.g.
+`gw.yaml:9:5: servers[1] (name: b).reconnect: backoff_max_ms must be >= backoff_base_ms (1000), got 10`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from mcpstead.config import (
@@ -29,52 +28,59 @@ from mcpstead.config import (
     shown_value,
     type_name,
 )
+from mcpstead.config_yaml import YamlDocument, read_yaml
 from mcpstead.errors import ConfigError
 from mcpstead.secrets import Secret
 
 CONFIG_ENV = "MCPSTEAD_CONFIG"
 DEFAULT_CONFIG_PATH = Path("~/.config/mcpstead/config.yaml")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SERVER_ENTRY = re.compile(r"servers\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class _Problem:
+    path: str
+    message: str
+    at_key: bool
+    """The key itself is the problem (unknown, or not allowed), so the position is the key's, not its value's."""
 
 
 @dataclass
 class _Problems:
-    """Collects problems as (key path, message) so all of them are reported together, in file order."""
+    """Collects problems so all of them are reported together, in file order, each with its place in the file."""
 
     file: str
-    items: list[tuple[str, str]] = field(default_factory=list)
+    document: YamlDocument
+    items: list[_Problem] = field(default_factory=list)
 
-    def add(self, path: str, message: str) -> None:
-        self.items.append((path, message))
+    def add(self, path: str, message: str, *, at_key: bool = False) -> None:
+        self.items.append(_Problem(path, message, at_key))
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ConfigError(
-                [
-                    f"{self.file}: {path}: {message}" if path else f"{self.file}: {message}"
-                    for path, message in self.items
-                ]
-            )
+            raise ConfigError([self._line(problem) for problem in self.items])
+
+    def _line(self, problem: _Problem) -> str:
+        at = self.document.position(problem.path, at_key=problem.at_key)
+        where = f"{self.file}:{at}" if at is not None else self.file
+        if not problem.path:
+            return f"{where}: {problem.message}"
+        return f"{where}: {_named(problem.path, self.document.data)}: {problem.message}"
 
 
-class _DuplicateKey(Exception):
-    pass
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """yaml.SafeLoader, except that a key given twice in one mapping is an error (YAML says keys are unique;
-    PyYAML keeps the last one silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if isinstance(key, str | int | float | bool) and key in seen:
-                raise _DuplicateKey(f"line {line}: duplicate key '{key}' (first given at line {seen[key]})")
-            if isinstance(key, str | int | float | bool):
-                seen[key] = line
-        return super().construct_mapping(node, deep)
+def _named(path: str, data: Any) -> str:
+    """The path with ` (name: NAME)` after `servers[i]` when that entry has a string name: an index alone is
+    hard to find in a long file."""
+    entry = _SERVER_ENTRY.match(path)
+    servers = data.get("servers") if isinstance(data, dict) else None
+    if entry is None or not isinstance(servers, list) or int(entry.group(1)) >= len(servers):
+        return path
+    server = servers[int(entry.group(1))]
+    name = server.get("name") if isinstance(server, dict) else None
+    if not isinstance(name, str):
+        return path
+    return f"{entry.group(0)} (name: {name}){path[entry.end() :]}"
 
 
 def resolve_config_path(flag: str | None, environ: Mapping[str, str] = os.environ) -> Path:
@@ -97,20 +103,12 @@ def load_config(path: str | Path, environ: Mapping[str, str] = os.environ) -> Ga
 
 
 def parse_config(text: str, file: str, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
-    problems = _Problems(file)
-    try:
-        raw = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader that also refuses duplicate keys
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{file}: invalid YAML{where}: {problem}"]) from None
-    except _DuplicateKey as exc:
-        raise ConfigError([f"{file}: {exc}"]) from None
-    if raw is None:
-        raw = {}
+    document = read_yaml(text, file)
+    problems = _Problems(file, document)
+    raw = {} if document.data is None else document.data
     if not isinstance(raw, dict):
-        raise ConfigError([f"{file}: the top level must be a mapping of keys, got {type_name(raw)}"])
+        problems.add("", f"the top level must be a mapping of keys, got {type_name(raw)}")
+        problems.raise_if_any()
 
     written = raw
     raw = _check_raw(raw, problems, environ)
@@ -119,8 +117,8 @@ def parse_config(text: str, file: str, environ: Mapping[str, str] = os.environ) 
         config = GatewayConfig.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
-            problems.add(_format_loc(error["loc"]), _describe(error))
-    problems.items.sort(key=lambda item: _path_order(raw, item[0]))
+            problems.add(_format_loc(error["loc"]), _describe(error), at_key=error["type"] == "extra_forbidden")
+    problems.items.sort(key=lambda item: _path_order(written, item.path))  # as written: a dropped key keeps its place
     problems.raise_if_any()
     assert config is not None
     config._path = file
@@ -155,6 +153,7 @@ def _check_raw(raw: dict[str, Any], problems: _Problems, environ: Mapping[str, s
             problems.add(
                 "mcp.auth.bearer_token",
                 f"is not allowed in the file; set {BEARER_TOKEN_ENV} in the environment",
+                at_key=True,
             )
             del auth["bearer_token"]
         token = environ.get(BEARER_TOKEN_ENV, "")
@@ -194,7 +193,9 @@ def _check_raw(raw: dict[str, Any], problems: _Problems, environ: Mapping[str, s
         server_auth = server.get("auth")
         if isinstance(server_auth, dict):
             if "token" in server_auth:
-                problems.add(f"{where}.auth.token", "is not allowed; use token_env to name an environment variable")
+                problems.add(
+                    f"{where}.auth.token", "is not allowed; use token_env to name an environment variable", at_key=True
+                )
                 server_auth = {key: value for key, value in server_auth.items() if key != "token"}
                 server["auth"] = server_auth
             token_env = server_auth.get("token_env")

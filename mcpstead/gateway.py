@@ -299,6 +299,7 @@ class Gateway:
             last_reload=self.last_reload,
             catalog_problems=self.catalog.problems,
             offered=self.catalog.offered,
+            client_seen=self.metrics.sessions_total > 0 or self.metrics.era_requests["modern"] > 0,
         )
 
     # -- sessions --------------------------------------------------------------------------------------

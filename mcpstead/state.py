@@ -157,6 +157,9 @@ class GatewaySnapshot:
     """Names or URIs two upstreams both offer, and items that cannot be offered: one line each."""
     offered: tuple[OfferedView, ...] = ()
     """Every prompt, resource and template the gateway offers, in catalog order."""
+    client_seen: bool = False
+    """Whether a client has come since start: a session opened, or a 2026-07-28 request (those hold no
+    session). The dashboard's own requests do not count."""
 
 
 @dataclass(frozen=True, slots=True)

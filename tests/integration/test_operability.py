@@ -172,8 +172,8 @@ async def test_post_reload_reports_the_diff_or_every_error(tmp_path: Path) -> No
             broken = await http.post(f"{base}/-/reload", timeout=10)
             assert broken.status_code == 400
             assert broken.text.splitlines() == [
-                f"{path}: port: expected an integer, got a string 'nope'",
-                f"{path}: servers[0].name: 'a__b' must be letters and digits, separated by single '-' or '_' "
+                f"{path}:1:7: port: expected an integer, got a string 'nope'",
+                f"{path}:3:11: servers[0] (name: a__b).name: 'a__b' must be letters and digits, separated by single '-' or '_' "
                 "(no '__', no leading or trailing separator), so '<server>__<tool>' splits unambiguously",
             ]
             health = (await http.get(f"{base}/health")).json()

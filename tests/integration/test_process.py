@@ -126,10 +126,11 @@ def test_check_lists_upstreams_or_every_error(tmp_path: Path) -> None:
     result = subprocess.run([*MCPSTEAD, "check", "--config", str(bad)], capture_output=True, text=True, timeout=20)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f"mcpstead: {bad}: port: expected an integer, got a string 'high'",
-        f"mcpstead: {bad}: servers[0].name: 'a__b' must be letters and digits, separated by single '-' or '_' "
-        "(no '__', no leading or trailing separator), so '<server>__<tool>' splits unambiguously",
-        f"mcpstead: {bad}: servers[1]: needs exactly one of 'url' (an HTTP upstream) or 'command' (a stdio upstream)",
+        f"mcpstead: {bad}:1:7: port: expected an integer, got a string 'high'",
+        f"mcpstead: {bad}:3:11: servers[0] (name: a__b).name: 'a__b' must be letters and digits, separated by single "
+        "'-' or '_' (no '__', no leading or trailing separator), so '<server>__<tool>' splits unambiguously",
+        f"mcpstead: {bad}:5:5: servers[1] (name: c): needs exactly one of 'url' (an HTTP upstream) or 'command' "
+        "(a stdio upstream)",
     ]
 
 

@@ -297,7 +297,11 @@ def snapshot(
     version: int = 1,
     started_at: float = T0 - 3723,
     last_reload: ReloadView | None = None,
+    client_seen: bool | None = None,
 ) -> GatewaySnapshot:
+    """`client_seen` defaults to what the scene implies: a session, or a call a client made."""
+    if client_seen is None:
+        client_seen = bool(sessions) or any(c.source == "client" for c in calls)
     return GatewaySnapshot(
         version=version,
         listen_url="http://127.0.0.1:8080/mcp",
@@ -308,6 +312,7 @@ def snapshot(
         sessions=sessions,
         calls=calls,
         last_reload=last_reload,
+        client_seen=client_seen,
     )
 
 

@@ -44,8 +44,8 @@ async def test_ctrl_r_reloads_and_toasts_the_changes(pilot: Pilot[None], view: F
 
 async def test_a_refused_reload_lists_every_error_in_a_dialog(pilot: Pilot[None], view: FakeView) -> None:
     errors = (
-        "config.yaml: servers[1].url: must be an http(s) URL",
-        "config.yaml: servers[2].name: duplicate name 'github'",
+        "config.yaml:9:10: servers[1] (name: local).url: must be an http(s) URL",
+        "config.yaml:12:11: servers[2] (name: github).name: duplicate name 'github'",
     )
     view.reload_result = ReloadView(at=T0, ok=False, errors=errors)
     await pilot.press("ctrl+r")

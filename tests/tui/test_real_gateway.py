@@ -1,17 +1,19 @@
-"""One thick test: the dashboard on a real Gateway with the stdio demo server, calling a tool by hand."""
+"""Thick tests: the dashboard on a real Gateway (with the stdio demo server, calling a tool by hand; reloading a
+broken file)."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from textual.widgets import Input
 
-from mcpstead.config_load import parse_config
+from mcpstead.config_load import load_config, parse_config
 from mcpstead.gateway import Gateway
 from tests.tui.helpers import cell, dashboard, wait_for_screen, wait_until
 from tui.app import DashboardApp
 from tui.messages import RunTool
-from tui.screens import ToolRunnerScreen
+from tui.screens import ReloadErrorsScreen, ToolRunnerScreen
 
 CONFIG = "servers:\n  - name: demo\n    command: mcpstead\n    args: [demo-server]\n"
 READY_TIMEOUT = 20.0
@@ -87,3 +89,19 @@ async def test_runner_progress_and_cancel_through_a_real_gateway() -> None:
             assert runner.outcome.error is not None and runner.outcome.error["code"] == -32800
             assert "(code -32800)" in runner.result.text
             assert app.runs and next(iter(app.runs)) is runner.outcome
+
+
+async def test_a_refused_reload_shows_where_each_problem_is_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("servers: []\n", encoding="utf-8")
+    async with Gateway(load_config(path, {})) as gateway:
+        app = DashboardApp(gateway, frame_interval=0.05)
+        app.animation_level = "none"
+        async with app.run_test(size=(120, 36)) as pilot:
+            path.write_text("port: high\nservers:\n  - name: typo\n    urll: http://x/mcp\n", encoding="utf-8")
+            await pilot.press("ctrl+r")
+            dialog = await wait_for_screen(pilot, ReloadErrorsScreen)
+            assert [error.split(": ", 1)[0] for error in dialog.errors] == [f"{path}:1:7", f"{path}:4:5"]
+            assert dialog.errors[1].startswith(f"{path}:4:5: servers[0] (name: typo).urll: unknown key")
+            shown = "".join(dialog.query_one("#error-list").text.split())  # type: ignore[attr-defined]
+            assert all("".join(error.split()) in shown for error in dialog.errors)  # wrapped to the dialog's width

@@ -99,9 +99,9 @@ def test_reload_error_80x24(snap_compare: Compare) -> None:
         at=T0,
         ok=False,
         errors=(
-            "config.yaml: servers[1].url: must be an http(s) URL, got 'localhost:9000'",
-            "config.yaml: servers[2].name: duplicate name 'github' (also servers[0])",
-            "config.yaml: mcp.auth.token_env: environment variable MCP_TOKEN is not set",
+            "config.yaml:9:10: servers[1] (name: local).url: must be an http(s) URL, got 'localhost:9000'",
+            "config.yaml:12:11: servers[2] (name: github).name: duplicate name 'github' (also servers[0])",
+            "config.yaml:3:16: mcp.auth.token_env: environment variable MCP_TOKEN is not set",
         ),
     )
     assert snap_compare(app(view), terminal_size=(80, 24), run_before=reload)

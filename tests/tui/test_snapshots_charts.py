@@ -35,7 +35,7 @@ def rate(second: int) -> int:
 
 def scene(seconds: int = SECONDS) -> list[GatewaySnapshot]:
     """One snapshot per second: github's counters grow by the wave, its calls fill the ring."""
-    base = two_upstreams()
+    base = dataclasses.replace(two_upstreams(), client_seen=True)  # the calls come from a client
     github, files = base.upstreams
     calls, errors, seq = github.calls, github.errors, 0
     ring: list[CallView] = []

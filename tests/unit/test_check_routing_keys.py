@@ -1,5 +1,6 @@
 """`mcpstead check` with the routing keys of a server: prefix, tools/prompts/resources globs, session and
-max_sessions. Good values are accepted and shown; bad ones are `file: key.path: message` lines, all at once."""
+max_sessions. Good values are accepted and shown; bad ones are `file:line:col: key.path: message` lines, all
+at once."""
 
 from __future__ import annotations
 
@@ -69,24 +70,27 @@ def test_check_rejects_bad_routing_values_each_on_its_own_line(
     assert code == EXIT_CONFIG
     assert out == ""
     assert err.splitlines() == [
-        "mcpstead: gw.yaml: servers[0].session: expected one of 'shared' or 'per_client', got 'sometimes'",
-        "mcpstead: gw.yaml: servers[0].max_sessions: must be >= 1, got 0",
-        "mcpstead: gw.yaml: servers[0].tools.include: expected a list, got an integer 5",
-        "mcpstead: gw.yaml: servers[0].prompts.exclude[0]: expected a string, got an integer 1",
-        "mcpstead: gw.yaml: servers[0].resources.include: expected a list, got a string 'file://*'",
-        "mcpstead: gw.yaml: servers[0].resources.only: unknown key (expected one of: include, exclude)",
-        "mcpstead: gw.yaml: servers[0].prefix: expected true or false, got a string 'maybe'",
+        "mcpstead: gw.yaml:4:14: servers[0] (name: fs).session: expected one of 'shared' or 'per_client', got 'sometimes'",
+        "mcpstead: gw.yaml:5:19: servers[0] (name: fs).max_sessions: must be >= 1, got 0",
+        "mcpstead: gw.yaml:7:16: servers[0] (name: fs).tools.include: expected a list, got an integer 5",
+        "mcpstead: gw.yaml:9:17: servers[0] (name: fs).prompts.exclude[0]: expected a string, got an integer 1",
+        "mcpstead: gw.yaml:11:16: servers[0] (name: fs).resources.include: expected a list, got a string 'file://*'",
+        "mcpstead: gw.yaml:12:7: servers[0] (name: fs).resources.only: unknown key (expected one of: include, exclude)",
+        "mcpstead: gw.yaml:13:13: servers[0] (name: fs).prefix: expected true or false, got a string 'maybe'",
     ]
 
 
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("max_sessions: -2", "servers[0].max_sessions: must be >= 1, got -2"),
-        ("max_sessions: many", "servers[0].max_sessions: expected an integer, got a string 'many'"),
-        ("session: PER_CLIENT", "servers[0].session: expected one of 'shared' or 'per_client', got 'PER_CLIENT'"),
-        ("tools: {exclude: [a, [b]]}", "servers[0].tools.exclude[1]: expected a string, got a list"),
-        ("prompts: [a]", "servers[0].prompts: expected a mapping, got a list"),
+        ("max_sessions: -2", "4:19: servers[0] (name: fs).max_sessions: must be >= 1, got -2"),
+        ("max_sessions: many", "4:19: servers[0] (name: fs).max_sessions: expected an integer, got a string 'many'"),
+        (
+            "session: PER_CLIENT",
+            "4:14: servers[0] (name: fs).session: expected one of 'shared' or 'per_client', got 'PER_CLIENT'",
+        ),
+        ("tools: {exclude: [a, [b]]}", "4:26: servers[0] (name: fs).tools.exclude[1]: expected a string, got a list"),
+        ("prompts: [a]", "4:14: servers[0] (name: fs).prompts: expected a mapping, got a list"),
     ],
 )
 def test_check_names_the_key_path_of_each_bad_value(
@@ -95,4 +99,4 @@ def test_check_names_the_key_path_of_each_bad_value(
     text = f"servers:\n  - name: fs\n    url: http://127.0.0.1:9/mcp\n    {line}\n"
     code, _out, err = run_check(tmp_path, text, capsys)
     assert code == EXIT_CONFIG
-    assert err.splitlines() == [f"mcpstead: gw.yaml: {expected}"]
+    assert err.splitlines() == [f"mcpstead: gw.yaml:{expected}"]

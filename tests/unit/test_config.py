@@ -1,4 +1,5 @@
-"""Config loading: every problem as one exact `<file>: <key.path>: <message>` line, defaults, env expansion, secrets."""
+"""Config loading: every problem as one exact `<file>:<line>:<column>: <key.path>: <message>` line, defaults, env
+expansion, secrets."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ def problems(text: str, environ: dict[str, str] | None = None) -> list[str]:
     return caught.value.problems
 
 
+def key_path(line: str) -> str:
+    """A problem line's key path: `servers[0] (name: a).url` in `gw.yaml:3:5: servers[0] (name: a).url: ...`."""
+    found = re.match(rf"{re.escape(FILE)}:\d+:\d+: ((?:\(name: [^)]*\)|[^:])+): ", line)
+    assert found is not None, line
+    return found.group(1)
+
+
 def one_problem(text: str, environ: dict[str, str] | None = None) -> str:
     found = problems(text, environ)
     assert len(found) == 1, found
@@ -62,182 +70,194 @@ def test_key_lists_hold_the_documented_keys() -> None:
 SINGLE_PROBLEMS = [
     pytest.param(
         "hots: 127.0.0.1\n",
-        f"{FILE}: hots: unknown key (did you mean 'host'? expected one of: {TOP_KEYS})",
+        f"{FILE}:1:1: hots: unknown key (did you mean 'host'? expected one of: {TOP_KEYS})",
         id="unknown-top",
     ),
     pytest.param(
         "mcp:\n  sesion: {}\n",
-        f"{FILE}: mcp.sesion: unknown key (did you mean 'session'? expected one of: {MCP_KEYS})",
+        f"{FILE}:2:3: mcp.sesion: unknown key (did you mean 'session'? expected one of: {MCP_KEYS})",
         id="unknown-mcp",
     ),
     pytest.param(
         "mcp:\n  session: {idle_ttl: 1}\n",
-        f"{FILE}: mcp.session.idle_ttl: unknown key "
+        f"{FILE}:2:13: mcp.session.idle_ttl: unknown key "
         "(expected one of: idle_ttl_seconds, gc_interval_seconds, shutdown_grace_seconds)",
         id="unknown-mcp-session",
     ),
     pytest.param(
         server("tokn: 1"),
-        f"{FILE}: servers[0].tokn: unknown key (expected one of: {SERVER_KEYS})",
+        f"{FILE}:4:5: servers[0] (name: a).tokn: unknown key (expected one of: {SERVER_KEYS})",
         id="unknown-server",
     ),
     pytest.param(
         server("reconnect: {retries: 3}"),
-        f"{FILE}: servers[0].reconnect.retries: unknown key "
+        f"{FILE}:4:17: servers[0] (name: a).reconnect.retries: unknown key "
         "(expected one of: max_attempts, backoff_base_ms, backoff_max_ms)",
         id="unknown-reconnect",
     ),
     pytest.param(
         server("auth: {type: none, extra: 1}"),
-        f"{FILE}: servers[0].auth.extra: unknown key (expected one of: type, token_env)",
+        f"{FILE}:4:24: servers[0] (name: a).auth.extra: unknown key (expected one of: type, token_env)",
         id="unknown-upstream-auth",
     ),
-    pytest.param("port: '8766'\n", f"{FILE}: port: expected an integer, got a string '8766'", id="port-string"),
-    pytest.param("port: 8766.0\n", f"{FILE}: port: expected an integer, got a number 8766.0", id="port-float"),
-    pytest.param("port: true\n", f"{FILE}: port: expected an integer, got a boolean true", id="port-bool"),
-    pytest.param("host: 5\n", f"{FILE}: host: expected a string, got an integer 5", id="host-int"),
+    pytest.param("port: '8766'\n", f"{FILE}:1:7: port: expected an integer, got a string '8766'", id="port-string"),
+    pytest.param("port: 8766.0\n", f"{FILE}:1:7: port: expected an integer, got a number 8766.0", id="port-float"),
+    pytest.param("port: true\n", f"{FILE}:1:7: port: expected an integer, got a boolean true", id="port-bool"),
+    pytest.param("host: 5\n", f"{FILE}:1:7: host: expected a string, got an integer 5", id="host-int"),
     pytest.param(
         server("required: 'yes'"),
-        f"{FILE}: servers[0].required: expected true or false, got a string 'yes'",
+        f"{FILE}:4:15: servers[0] (name: a).required: expected true or false, got a string 'yes'",
         id="required-string",
     ),
-    pytest.param("mcp: 5\n", f"{FILE}: mcp: expected a mapping, got an integer 5", id="mcp-not-mapping"),
-    pytest.param("servers: [5]\n", f"{FILE}: servers[0]: expected a mapping, got an integer 5", id="server-int"),
+    pytest.param("mcp: 5\n", f"{FILE}:1:6: mcp: expected a mapping, got an integer 5", id="mcp-not-mapping"),
+    pytest.param("servers: [5]\n", f"{FILE}:1:11: servers[0]: expected a mapping, got an integer 5", id="server-int"),
     pytest.param(
         server("args: '--flag'", transport="command: tool"),
-        f"{FILE}: servers[0].args: expected a list, got a string '--flag'",
+        f"{FILE}:4:11: servers[0] (name: a).args: expected a list, got a string '--flag'",
         id="args-string",
     ),
-    pytest.param("port: 70000\n", f"{FILE}: port: must be <= 65535, got 70000", id="port-too-big"),
-    pytest.param("port: -1\n", f"{FILE}: port: must be >= 0, got -1", id="port-negative"),
+    pytest.param("port: 70000\n", f"{FILE}:1:7: port: must be <= 65535, got 70000", id="port-too-big"),
+    pytest.param("port: -1\n", f"{FILE}:1:7: port: must be >= 0, got -1", id="port-negative"),
     pytest.param(
         "mcp:\n  session:\n    idle_ttl_seconds: 0\n",
-        f"{FILE}: mcp.session.idle_ttl_seconds: must be > 0, got 0",
+        f"{FILE}:3:23: mcp.session.idle_ttl_seconds: must be > 0, got 0",
         id="idle-ttl-0",
     ),
     pytest.param(
         "mcp:\n  session:\n    gc_interval_seconds: 0\n",
-        f"{FILE}: mcp.session.gc_interval_seconds: must be > 0, got 0",
+        f"{FILE}:3:26: mcp.session.gc_interval_seconds: must be > 0, got 0",
         id="gc-0",
     ),
     pytest.param(
-        "mcp:\n  max_body_bytes: 10\n", f"{FILE}: mcp.max_body_bytes: must be >= 1024, got 10", id="body-limit"
+        "mcp:\n  max_body_bytes: 10\n", f"{FILE}:2:19: mcp.max_body_bytes: must be >= 1024, got 10", id="body-limit"
     ),
     pytest.param(
         server("reconnect: {backoff_base_ms: 1000, backoff_max_ms: 10}"),
-        f"{FILE}: servers[0].reconnect: backoff_max_ms must be >= backoff_base_ms (1000), got 10",
+        f"{FILE}:4:16: servers[0] (name: a).reconnect: backoff_max_ms must be >= backoff_base_ms (1000), got 10",
         id="backoff-max-below-base",
     ),
     pytest.param(
-        server("tools: {ttl_seconds: 0}"), f"{FILE}: servers[0].tools.ttl_seconds: must be >= 1, got 0", id="ttl-0"
+        server("tools: {ttl_seconds: 0}"),
+        f"{FILE}:4:26: servers[0] (name: a).tools.ttl_seconds: must be >= 1, got 0",
+        id="ttl-0",
     ),
     pytest.param(
-        server("timeout_seconds: 0"), f"{FILE}: servers[0].timeout_seconds: must be > 0.0, got 0", id="timeout-0"
+        server("timeout_seconds: 0"),
+        f"{FILE}:4:22: servers[0] (name: a).timeout_seconds: must be > 0.0, got 0",
+        id="timeout-0",
     ),
     pytest.param(
         "servers:\n  - name: a\n    url: http://x/mcp\n  - name: a\n    command: tool\n",
-        f"{FILE}: servers[1].name: duplicate server name 'a' (also servers[0])",
+        f"{FILE}:4:11: servers[1] (name: a).name: duplicate server name 'a' (also servers[0])",
         id="duplicate-name",
     ),
-    pytest.param(server(name="a__b"), f"{FILE}: servers[0].name: 'a__b' {NAME_RULE}", id="name-double-underscore"),
-    pytest.param(server(name="_a"), f"{FILE}: servers[0].name: '_a' {NAME_RULE}", id="name-leading-separator"),
-    pytest.param(server(name="a_"), f"{FILE}: servers[0].name: 'a_' {NAME_RULE}", id="name-trailing-separator"),
-    pytest.param(server(name="'a b'"), f"{FILE}: servers[0].name: 'a b' {NAME_RULE}", id="name-space"),
-    pytest.param("servers:\n  - url: http://x/mcp\n", f"{FILE}: servers[0].name: is required", id="name-missing"),
+    pytest.param(
+        server(name="a__b"),
+        f"{FILE}:2:11: servers[0] (name: a__b).name: 'a__b' {NAME_RULE}",
+        id="name-double-underscore",
+    ),
+    pytest.param(
+        server(name="_a"), f"{FILE}:2:11: servers[0] (name: _a).name: '_a' {NAME_RULE}", id="name-leading-separator"
+    ),
+    pytest.param(
+        server(name="a_"), f"{FILE}:2:11: servers[0] (name: a_).name: 'a_' {NAME_RULE}", id="name-trailing-separator"
+    ),
+    pytest.param(server(name="'a b'"), f"{FILE}:2:11: servers[0] (name: a b).name: 'a b' {NAME_RULE}", id="name-space"),
+    pytest.param("servers:\n  - url: http://x/mcp\n", f"{FILE}:2:5: servers[0].name: is required", id="name-missing"),
     pytest.param(
         "mcp:\n  auth:\n    bearer_token: abc\n",
-        f"{FILE}: mcp.auth.bearer_token: is not allowed in the file; set {BEARER_TOKEN_ENV} in the environment",
+        f"{FILE}:3:5: mcp.auth.bearer_token: is not allowed in the file; set {BEARER_TOKEN_ENV} in the environment",
         id="bearer-token-in-file",
     ),
     pytest.param(
         "mcp:\n  auth:\n    mode: bearer\n",
-        f"{FILE}: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set",
+        f"{FILE}:3:11: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set",
         id="bearer-without-env",
     ),
     pytest.param(
         server("auth: {type: bearer, token_env: NOT_SET_ANYWHERE}"),
-        f"{FILE}: servers[0].auth.token_env: environment variable 'NOT_SET_ANYWHERE' is not set",
+        f"{FILE}:4:37: servers[0] (name: a).auth.token_env: environment variable 'NOT_SET_ANYWHERE' is not set",
         id="token-env-unset",
     ),
     pytest.param(
         server("auth: {type: bearer}"),
-        f"{FILE}: servers[0].auth: bearer auth requires token_env (the name of an environment variable)",
+        f"{FILE}:4:11: servers[0] (name: a).auth: bearer auth requires token_env (the name of an environment variable)",
         id="bearer-without-token-env",
     ),
     pytest.param(
         server("auth: {token: abc}"),
-        f"{FILE}: servers[0].auth.token: is not allowed; use token_env to name an environment variable",
+        f"{FILE}:4:12: servers[0] (name: a).auth.token: is not allowed; use token_env to name an environment variable",
         id="raw-upstream-token",
     ),
     pytest.param(
         "servers:\n  - name: a\n",
-        f"{FILE}: servers[0]: needs exactly one of 'url' (an HTTP upstream) or 'command' (a stdio upstream)",
+        f"{FILE}:2:5: servers[0] (name: a): needs exactly one of 'url' (an HTTP upstream) or 'command' (a stdio upstream)",
         id="neither-url-nor-command",
     ),
     pytest.param(
         server("command: tool"),
-        f"{FILE}: servers[0]: needs exactly one of 'url' (an HTTP upstream) or 'command' (a stdio upstream)",
+        f"{FILE}:2:5: servers[0] (name: a): needs exactly one of 'url' (an HTTP upstream) or 'command' (a stdio upstream)",
         id="both-url-and-command",
     ),
     pytest.param(
         server(transport="url: ftp://x/mcp"),
-        f"{FILE}: servers[0]: url must be an http:// or https:// URL, got 'ftp://x/mcp'",
+        f"{FILE}:2:5: servers[0] (name: a): url must be an http:// or https:// URL, got 'ftp://x/mcp'",
         id="url-scheme",
     ),
     pytest.param(
         server("args: [x]\ncwd: /tmp"),
-        f"{FILE}: servers[0]: args, cwd only apply to stdio upstreams (with 'command')",
+        f"{FILE}:2:5: servers[0] (name: a): args, cwd only apply to stdio upstreams (with 'command')",
         id="stdio-keys-on-url",
     ),
     pytest.param(
         server("env: {A: b}"),
-        f"{FILE}: servers[0]: env only apply to stdio upstreams (with 'command')",
+        f"{FILE}:2:5: servers[0] (name: a): env only apply to stdio upstreams (with 'command')",
         id="env-on-url",
     ),
     pytest.param(
         server("headers: {A: b}\ntls_skip_verify: true", transport="command: tool"),
-        f"{FILE}: servers[0]: headers, tls_skip_verify only apply to HTTP upstreams (with 'url')",
+        f"{FILE}:2:5: servers[0] (name: a): headers, tls_skip_verify only apply to HTTP upstreams (with 'url')",
         id="http-keys-on-stdio",
     ),
     pytest.param(
         server("protocol: stdio"),
-        f"{FILE}: servers[0]: protocol 'stdio' needs 'command', not 'url'",
+        f"{FILE}:2:5: servers[0] (name: a): protocol 'stdio' needs 'command', not 'url'",
         id="stdio-protocol-on-url",
     ),
     pytest.param(
         server("protocol: sse", transport="command: tool"),
-        f"{FILE}: servers[0]: protocol 'sse' needs 'url'; a 'command' upstream speaks stdio",
+        f"{FILE}:2:5: servers[0] (name: a): protocol 'sse' needs 'url'; a 'command' upstream speaks stdio",
         id="sse-protocol-on-command",
     ),
     pytest.param(
         server("protocol: carrier-pigeon"),
-        f"{FILE}: servers[0].protocol: expected one of 'auto', 'streamable', 'sse' or 'stdio', got 'carrier-pigeon'",
+        f"{FILE}:4:15: servers[0] (name: a).protocol: expected one of 'auto', 'streamable', 'sse' or 'stdio', got 'carrier-pigeon'",
         id="protocol-unknown",
     ),
     pytest.param(
         server(transport="command: ''"),
-        f"{FILE}: servers[0].command: must not be empty",
+        f"{FILE}:3:14: servers[0] (name: a).command: must not be empty",
         id="command-empty",
     ),
     pytest.param(
         server("headers: {X-Key: '${NOT_SET_ANYWHERE}'}"),
-        f"{FILE}: servers[0].headers.X-Key: environment variable 'NOT_SET_ANYWHERE' is not set "
+        f"{FILE}:4:22: servers[0] (name: a).headers.X-Key: environment variable 'NOT_SET_ANYWHERE' is not set "
         "(write ${NOT_SET_ANYWHERE:-default} for a default)",
         id="header-env-unset",
     ),
     pytest.param(
         "port: 8766\nhost: [unclosed\n",
-        f"{FILE}: invalid YAML at line 3 column 1: expected ',' or ']', but got '<stream end>'",
+        f"{FILE}:3:1: invalid YAML: expected ',' or ']', but got '<stream end>'",
         id="yaml-unclosed",
     ),
+    pytest.param("a: b: c\n", f"{FILE}:1:5: invalid YAML: mapping values are not allowed here", id="yaml-mapping"),
+    pytest.param("- a\n- b\n", f"{FILE}:1:1: the top level must be a mapping of keys, got a list", id="top-level-list"),
     pytest.param(
-        "a: b: c\n", f"{FILE}: invalid YAML at line 1 column 5: mapping values are not allowed here", id="yaml-mapping"
+        "hello\n", f"{FILE}:1:1: the top level must be a mapping of keys, got a string", id="top-level-string"
     ),
-    pytest.param("- a\n- b\n", f"{FILE}: the top level must be a mapping of keys, got a list", id="top-level-list"),
-    pytest.param("hello\n", f"{FILE}: the top level must be a mapping of keys, got a string", id="top-level-string"),
     pytest.param(
         "logging:\n  level: loud\n",
-        f"{FILE}: logging.level: expected one of 'trace', 'debug', 'info', 'warn', 'warning', 'error' or "
+        f"{FILE}:2:10: logging.level: expected one of 'trace', 'debug', 'info', 'warn', 'warning', 'error' or "
         "'critical', got 'loud'",
         id="log-level",
     ),
@@ -251,33 +271,33 @@ def test_each_problem_is_one_exact_line(text: str, expected: str) -> None:
 
 def test_servers_not_a_list_names_the_type() -> None:
     line = one_problem("servers: {a: 1}\n")
-    assert line.startswith(f"{FILE}: servers: expected a list, got a mapping")
+    assert line.startswith(f"{FILE}:1:10: servers: expected a list, got a mapping")
 
 
 def test_servers_not_a_list_has_no_trailing_space() -> None:
-    assert one_problem("servers: {a: 1}\n") == f"{FILE}: servers: expected a list, got a mapping"
+    assert one_problem("servers: {a: 1}\n") == f"{FILE}:1:10: servers: expected a list, got a mapping"
 
 
 def test_null_value_reads_got_null() -> None:
-    assert one_problem("servers:\n") == f"{FILE}: servers: expected a list, got null"
+    assert one_problem("servers:\n") == f"{FILE}:1:9: servers: expected a list, got null"
 
 
 def test_bearer_mode_with_empty_token_is_a_problem() -> None:
     assert one_problem("mcp:\n  auth:\n    mode: bearer\n", {BEARER_TOKEN_ENV: ""}) == (
-        f"{FILE}: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set"
+        f"{FILE}:3:11: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set"
     )
 
 
 def test_raw_token_beside_bearer_type_also_asks_for_token_env() -> None:
     assert problems(server("auth: {type: bearer, token: abc}")) == [
-        f"{FILE}: servers[0].auth.token: is not allowed; use token_env to name an environment variable",
-        f"{FILE}: servers[0].auth: bearer auth requires token_env (the name of an environment variable)",
+        f"{FILE}:4:26: servers[0] (name: a).auth.token: is not allowed; use token_env to name an environment variable",
+        f"{FILE}:4:11: servers[0] (name: a).auth: bearer auth requires token_env (the name of an environment variable)",
     ]
 
 
 def test_yaml_error_carries_line_and_column() -> None:
     line = one_problem("servers:\n  - name: a\n   url: [\n")
-    assert re.fullmatch(rf"{re.escape(FILE)}: invalid YAML at line 3 column 4: .+", line), line
+    assert re.fullmatch(rf"{re.escape(FILE)}:3:4: invalid YAML: .+", line), line
 
 
 # -- several problems ------------------------------------------------------------------------------------
@@ -301,20 +321,20 @@ servers:
 
 def test_every_problem_is_reported_in_file_order() -> None:
     assert problems(MANY) == [
-        f"{FILE}: hots: unknown key (did you mean 'host'? expected one of: {TOP_KEYS})",
-        f"{FILE}: port: must be <= 65535, got 70000",
-        f"{FILE}: mcp.session.idle_ttl_seconds: must be > 0, got 0",
-        f"{FILE}: servers[0].name: 'a__b' {NAME_RULE}",
-        f"{FILE}: servers[0]: url must be an http:// or https:// URL, got 'ftp://x'",
-        f"{FILE}: servers[1].reconnect: backoff_max_ms must be >= backoff_base_ms (10), got 1",
-        f"{FILE}: servers[2].name: duplicate server name 'c' (also servers[1])",
+        f"{FILE}:1:1: hots: unknown key (did you mean 'host'? expected one of: {TOP_KEYS})",
+        f"{FILE}:2:7: port: must be <= 65535, got 70000",
+        f"{FILE}:5:23: mcp.session.idle_ttl_seconds: must be > 0, got 0",
+        f"{FILE}:7:11: servers[0] (name: a__b).name: 'a__b' {NAME_RULE}",
+        f"{FILE}:7:5: servers[0] (name: a__b): url must be an http:// or https:// URL, got 'ftp://x'",
+        f"{FILE}:11:16: servers[1] (name: c).reconnect: backoff_max_ms must be >= backoff_base_ms (10), got 1",
+        f"{FILE}:12:11: servers[2] (name: c).name: duplicate server name 'c' (also servers[1])",
     ]
 
 
 def test_problem_order_follows_the_top_level_keys_of_the_file() -> None:
     text = "servers:\n  - name: a\nport: 70000\nmetrics: {enabled: 3}\nhots: 1\n"
     found = problems(text)
-    assert [line.split(": ")[1] for line in found] == ["servers[0]", "port", "metrics.enabled", "hots"]
+    assert [key_path(line) for line in found] == ["servers[0] (name: a)", "port", "metrics.enabled", "hots"]
 
 
 def test_problems_in_several_servers_come_in_list_order() -> None:
@@ -324,16 +344,19 @@ def test_problems_in_several_servers_come_in_list_order() -> None:
         "  - {name: s1, command: tool, headers: {a: b}}\n"
         "  - {name: 's 2', url: http://x/mcp}\n"
     )
-    assert [line.split(": ")[1] for line in problems(text)] == [
-        "servers[0].timeout_seconds",
-        "servers[1]",
-        "servers[2].name",
+    assert [key_path(line) for line in problems(text)] == [
+        "servers[0] (name: s0).timeout_seconds",
+        "servers[1] (name: s1)",
+        "servers[2] (name: s 2).name",
     ]
 
 
 def test_problems_inside_one_server_follow_file_order() -> None:
     found = problems(server("timeout_seconds: 0\nrequired: 'x'"))
-    assert [line.split(": ")[1] for line in found] == ["servers[0].timeout_seconds", "servers[0].required"]
+    assert [key_path(line) for line in found] == [
+        "servers[0] (name: a).timeout_seconds",
+        "servers[0] (name: a).required",
+    ]
 
 
 # -- defaults ----------------------------------------------------------------------------------------------
@@ -427,9 +450,9 @@ def test_expansion_reads_the_given_environ_not_os_environ(monkeypatch: pytest.Mo
 def test_every_unset_reference_is_reported() -> None:
     text = server("env:\n  A: '${UNSET_A}'\n  B: '${UNSET_B}-${UNSET_C}'", transport="command: tool")
     assert problems(text) == [
-        f"{FILE}: servers[0].env.A: environment variable 'UNSET_A' is not set (write ${{UNSET_A:-default}} for a default)",
-        f"{FILE}: servers[0].env.B: environment variable 'UNSET_B' is not set (write ${{UNSET_B:-default}} for a default)",
-        f"{FILE}: servers[0].env.B: environment variable 'UNSET_C' is not set (write ${{UNSET_C:-default}} for a default)",
+        f"{FILE}:5:10: servers[0] (name: a).env.A: environment variable 'UNSET_A' is not set (write ${{UNSET_A:-default}} for a default)",
+        f"{FILE}:6:10: servers[0] (name: a).env.B: environment variable 'UNSET_B' is not set (write ${{UNSET_B:-default}} for a default)",
+        f"{FILE}:6:10: servers[0] (name: a).env.B: environment variable 'UNSET_C' is not set (write ${{UNSET_C:-default}} for a default)",
     ]
 
 
@@ -536,7 +559,7 @@ def test_load_config_names_the_file_in_problems(tmp_path: Path) -> None:
     path.write_text("port: 70000\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path, {})
-    assert caught.value.problems == [f"{path}: port: must be <= 65535, got 70000"]
+    assert caught.value.problems == [f"{path}:1:7: port: must be <= 65535, got 70000"]
 
 
 def test_unreadable_missing_file(tmp_path: Path) -> None:
@@ -557,7 +580,7 @@ def test_relative_path_is_shown_as_given(tmp_path: Path, monkeypatch: pytest.Mon
     Path("rel.yaml").write_text("hots: 1\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config("rel.yaml", {})
-    assert caught.value.problems[0].startswith("rel.yaml: hots: unknown key")
+    assert caught.value.problems[0].startswith("rel.yaml:1:1: hots: unknown key")
 
 
 def test_resolve_config_path_flag_wins() -> None:
@@ -603,14 +626,14 @@ def test_every_sample_config_loads(path: Path) -> None:
 @pytest.mark.parametrize("token", ["   ", "\t"])
 def test_a_blank_bearer_token_is_refused(token: str) -> None:
     assert one_problem("mcp:\n  auth:\n    mode: bearer\n", {BEARER_TOKEN_ENV: token}) == (
-        f"{FILE}: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set"
+        f"{FILE}:3:11: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set"
     )
 
 
 @pytest.mark.parametrize("token", ["x", "short-token", " padded-token-of-length ", "fifteen-chars!!"])
 def test_a_short_or_padded_bearer_token_is_refused_without_showing_it(token: str) -> None:
     problem = one_problem("mcp:\n  auth:\n    mode: bearer\n", {BEARER_TOKEN_ENV: token})
-    assert problem.startswith(f"{FILE}: mcp.auth.mode: {BEARER_TOKEN_ENV} must be at least 16 characters")
+    assert problem.startswith(f"{FILE}:3:11: mcp.auth.mode: {BEARER_TOKEN_ENV} must be at least 16 characters")
     assert token.strip() not in problem
 
 
@@ -624,7 +647,7 @@ def test_url_credentials_with_bearer_auth_are_a_config_error_and_never_shown() -
         "servers:\n  - name: a\n    url: http://user:hunter2@127.0.0.1:9/mcp\n    auth: {type: bearer, token_env: T}\n"
     )
     problem = one_problem(text, {"T": "token-value"})
-    assert problem.startswith(f"{FILE}: servers[0]: url carries a user and password")
+    assert problem.startswith(f"{FILE}:2:5: servers[0] (name: a): url carries a user and password")
     assert "hunter2" not in problem
 
 
@@ -636,17 +659,99 @@ def test_url_credentials_are_redacted_wherever_the_url_is_shown() -> None:
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("port: 1\nhost: 127.0.0.1\nport: 2\n", "line 3: duplicate key 'port' (first given at line 1)"),
+        ("port: 1\nhost: 127.0.0.1\nport: 2\n", "3:1: duplicate key 'port' (first given at line 1)"),
         (
             "servers:\n  - name: a\n    url: http://127.0.0.1:1/mcp\n    name: b\n",
-            "line 4: duplicate key 'name' (first given at line 2)",
+            "4:5: duplicate key 'name' (first given at line 2)",
         ),
-        ("mcp:\n  auth: {mode: none, mode: bearer}\n", "line 2: duplicate key 'mode' (first given at line 2)"),
+        ("mcp:\n  auth: {mode: none, mode: bearer}\n", "2:22: duplicate key 'mode' (first given at line 2)"),
     ],
 )
 def test_a_key_given_twice_is_an_error_not_a_silent_last_wins(text: str, problem: str) -> None:
-    assert one_problem(text) == f"{FILE}: {problem}"
+    assert one_problem(text) == f"{FILE}:{problem}"
 
 
 def test_a_far_off_unknown_key_gets_no_guess() -> None:
-    assert one_problem("zzzz: 1\n") == f"{FILE}: zzzz: unknown key (expected one of: {TOP_KEYS})"
+    assert one_problem("zzzz: 1\n") == f"{FILE}:1:1: zzzz: unknown key (expected one of: {TOP_KEYS})"
+
+
+# -- positions ---------------------------------------------------------------------------------------------
+
+POSITIONED = """\
+port: 8766
+servers:
+  - name: ok
+    url: http://127.0.0.1:9/mcp
+  - name: typo
+    urll: http://127.0.0.1:9/mcp
+    timeout_seconds: soon
+  - url: http://127.0.0.1:9/nameless
+  - name: env
+    command: tool
+    env: {TOKEN: '${UNSET_TOKEN}'}
+"""
+UNSET_TOKEN = "'${UNSET_TOKEN}'"
+"""The env value in POSITIONED that names an unset variable."""
+
+
+def at(text: str, marker: str) -> str:
+    """`line:column` (1-based) of the one place `marker` occurs in `text`."""
+    assert text.count(marker) == 1, marker
+    before = text[: text.index(marker)]
+    return f"{before.count(chr(10)) + 1}:{len(before) - before.rfind(chr(10))}"
+
+
+def test_each_problem_points_where_it_is_in_the_file(tmp_path: Path) -> None:
+    """An unknown key at the key, a wrong value at the value, a missing key at the mapping that lacks it, an
+    environment problem at the value that names the variable."""
+    path = tmp_path / "config.yaml"
+    path.write_text(POSITIONED, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert caught.value.problems == [
+        f"{path}:{at(POSITIONED, 'urll')}: servers[1] (name: typo).urll: unknown key "
+        f"(did you mean 'url'? expected one of: {SERVER_KEYS})",
+        f"{path}:{at(POSITIONED, 'soon')}: servers[1] (name: typo).timeout_seconds: expected a number, "
+        "got a string 'soon'",
+        f"{path}:{at(POSITIONED, 'url: http://127.0.0.1:9/nameless')}: servers[2].name: is required",
+        f"{path}:{at(POSITIONED, UNSET_TOKEN)}: servers[3] (name: env).env.TOKEN: environment variable "
+        "'UNSET_TOKEN' is not set (write ${UNSET_TOKEN:-default} for a default)",
+    ]
+    assert (at(POSITIONED, "urll"), at(POSITIONED, "soon")) == ("6:5", "7:22")  # 1-based, as editors count
+
+
+def test_a_problem_with_a_whole_entry_points_at_the_entry() -> None:
+    text = "servers:\n  - name: ok\n    url: http://127.0.0.1:9/mcp\n  -   name: both\n      url: http://x/mcp\n      command: tool\n"
+    assert one_problem(text) == (
+        f"{FILE}:4:7: servers[1] (name: both): needs exactly one of 'url' (an HTTP upstream) or 'command' "
+        "(a stdio upstream)"
+    )
+
+
+def test_a_key_with_a_dot_and_a_list_item_are_found_whole() -> None:
+    text = "servers:\n  - name: a\n    command: tool\n    args: [x, '${NO_ARG}']\n    env: {a.b: '${NO_ENV}'}\n"
+    assert [line.split(": ", 1)[0] for line in problems(text)] == [f"{FILE}:4:15", f"{FILE}:5:16"]
+
+
+def test_an_entry_without_a_string_name_is_shown_by_its_index_alone() -> None:
+    assert one_problem("servers:\n  - name: 7\n    url: http://x/mcp\n") == (
+        f"{FILE}:2:11: servers[0].name: expected a string, got an integer 7"
+    )
+
+
+def test_a_key_the_loader_drops_keeps_its_place_in_file_order() -> None:
+    """bearer_token is taken out before validation; its problem still comes before the key after it."""
+    assert problems("mcp:\n  auth:\n    bearer_token: x\n    mode: bearer\n") == [
+        f"{FILE}:3:5: mcp.auth.bearer_token: is not allowed in the file; set {BEARER_TOKEN_ENV} in the environment",
+        f"{FILE}:4:11: mcp.auth.mode: bearer mode needs the environment variable {BEARER_TOKEN_ENV} set",
+    ]
+
+
+def test_a_control_character_is_a_yaml_error_at_its_place() -> None:
+    assert one_problem("port: 1\nhost: a\x07b\n") == (
+        f"{FILE}:2:8: invalid YAML: unacceptable character #x0007: special characters are not allowed"
+    )
+
+
+def test_a_second_document_is_a_yaml_error_at_its_start() -> None:
+    assert one_problem("port: 1\n---\nport: 2\n") == f"{FILE}:2:1: invalid YAML: but found another document"

@@ -1,9 +1,11 @@
 """Property-based fuzzing of the config: any YAML tree over the schema's keys is either a config or a
-ConfigError whose every line names the file, and never shows a secret or raises anything else."""
+ConfigError whose every line names the file and the place in it, and never shows a secret or raises anything
+else."""
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import yaml
@@ -15,6 +17,8 @@ from mcpstead.config_load import parse_config
 from mcpstead.errors import ConfigError
 
 EXAMPLES = int(os.environ.get("MCPSTEAD_FUZZ_EXAMPLES", "200"))
+PLACED = re.compile(r"fuzz\.yaml:[1-9][0-9]*:[1-9][0-9]*: \S")
+"""The start of every problem line: the file, the line and the column (both from 1), then the problem."""
 SECRET = "fuzz-secret-value-0000"
 ENVIRON = {"MCPSTEAD_BEARER_TOKEN": SECRET, "TOKEN": SECRET}
 
@@ -55,7 +59,7 @@ def test_any_config_tree_is_a_config_or_a_clear_error(tree: dict[str, Any]) -> N
     except ConfigError as exc:
         assert exc.problems
         for line in exc.problems:
-            assert line.startswith("fuzz.yaml: "), line
+            assert PLACED.match(line), line
             assert SECRET not in line
 
 
@@ -65,4 +69,5 @@ def test_any_text_is_a_config_or_a_clear_error(text: str) -> None:
     try:
         parse_config(text, "fuzz.yaml", ENVIRON)
     except ConfigError as exc:
-        assert all(line.startswith("fuzz.yaml: ") for line in exc.problems)
+        for line in exc.problems:
+            assert PLACED.match(line), line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import TypeVar
@@ -46,6 +47,18 @@ FOCUS_ATTEMPTS = 5
 """Frames to retry focusing a tab's main widget while its pane is being shown."""
 
 T = TypeVar("T")
+
+
+def client_setup_hint(config_path: str) -> Text:
+    """While no client has come: the command that prints a client's set-up for this config, first, so a
+    narrow terminal cuts only the list of the other clients (the line never wraps, so it moves nothing)."""
+    command = f"mcpstead client-config claude-code -c {shlex.quote(config_path)}"
+    return Text.assemble(
+        ("No client yet: ", "dim"),
+        (command, "bold"),
+        (" prints how to point Claude Code here (or claude-desktop, vscode, cursor, python).", "dim"),
+        no_wrap=True,
+    )
 
 
 class OverviewPane(TabPane):
@@ -157,20 +170,30 @@ class DashboardScreen(Screen[None]):
 
     def _show_hint(self, snapshot: GatewaySnapshot) -> None:
         """One line of what to do next while the dashboard is empty; hidden once there is something to see."""
+        hint = self._hint_for(snapshot)
+        if hint.plain != self._hint:
+            self._hint = hint.plain
+            self.hint.update(hint)
+            self.hint.set_class(bool(hint.no_wrap), "one-line")  # the widget's CSS does the cutting
+            self.hint.display = bool(hint.plain)
+
+    def _hint_for(self, snapshot: GatewaySnapshot) -> Text:
         if snapshot.catalog_problems:
             count = len(snapshot.catalog_problems)
             more = f" (+{count - 1} more in Logs)" if count > 1 else ""
-            hint = f"⚠ {snapshot.catalog_problems[0]}{more}"
-        elif not snapshot.upstreams:
-            hint = f"No upstreams yet: add one under servers: in {snapshot.config_path} (the file is watched; ctrl+r reloads)."
-        elif not snapshot.calls and not self.calls.row_count:
-            hint = f"No calls yet: point an MCP client at {snapshot.listen_url}, or pick a tool and press c."
-        else:
-            hint = ""
-        if hint != self._hint:
-            self._hint = hint
-            self.hint.update(Text(hint, style="yellow" if snapshot.catalog_problems else "dim"))
-            self.hint.display = bool(hint)
+            return Text(f"⚠ {snapshot.catalog_problems[0]}{more}", style="yellow")
+        if not snapshot.upstreams:
+            return Text(
+                f"No upstreams yet: add one under servers: in {snapshot.config_path} (the file is watched; ctrl+r reloads).",
+                style="dim",
+            )
+        if not snapshot.client_seen:
+            return client_setup_hint(snapshot.config_path)
+        if not snapshot.calls and not self.calls.row_count:
+            return Text(
+                f"No calls yet: point an MCP client at {snapshot.listen_url}, or pick a tool and press c.", style="dim"
+            )
+        return Text()
 
     def _show_lists(self) -> None:
         self.lists.show(self._selected_upstream(), self._snapshot.offered if self._snapshot else (), self._query)
