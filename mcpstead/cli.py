@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("schema", help="print the config file's JSON Schema, for completion and checks in editors")
+    imports = commands.add_parser(
+        "import", help="turn MCP client config files (Claude, Cursor, VS Code) into mcpstead servers"
+    )
+    imports.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="client config files (JSON or JSONC)")
+    imports.add_argument(
+        "--write", metavar="CONFIG", type=Path, default=None, help="merge into this mcpstead config (servers kept)"
+    )
+    imports.add_argument(
+        "--dry-run", action="store_true", help="with --write: show what would be added, change nothing"
+    )
+
     commands.add_parser("demo-server", help="a small MCP server on stdio, used by the demo config")
     return parser
 
@@ -116,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _view(args.files)
     if command == "connect":
         return _connect(args)
+    if command == "import":
+        from mcpstead.import_command import run_import
+
+        return run_import(args.paths, args.write, args.dry_run)
 
     path = resolve_config_path(getattr(args, "config", None))
     if command == "client-config":

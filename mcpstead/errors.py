@@ -93,3 +93,12 @@ class RpcError(McpsteadError):
 class GatewayGoneError(McpsteadError):
     """`mcpstead connect` could not reach the gateway within its retry window (the message says since when
     and why); the bridge answers what is waiting and exits."""
+
+
+class ClientConfigError(McpsteadError):
+    """Client config files `mcpstead import` cannot read: every problem, one line each, naming the file and
+    the key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))

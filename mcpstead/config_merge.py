@@ -1,0 +1,159 @@
+"""Imported servers as mcpstead YAML: printed as a whole config, or spliced into an existing config file as
+text, so the user's comments and layout stay as they were. Whatever is written is first validated by the
+config loader itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from mcpstead.client_import import Imported, ImportedServer
+from mcpstead.config_load import parse_config
+from mcpstead.errors import ClientConfigError, ConfigError
+
+PLACEHOLDER = "http://placeholder.invalid"
+"""What an unset variable stands for while a config is checked: long enough for a token, and still a URL
+where a variable makes up the start of one."""
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}")
+
+
+class _AnyVariable(Mapping[str, str]):
+    """An environment where every variable is set (but those only ever used with a default, which take it):
+    checking a config checks its keys, not this shell."""
+
+    def __init__(self, text: str) -> None:
+        references = _REFERENCE.findall(text)
+        bare = {name for name, default in references if not default}
+        self._defaulted = {name for name, default in references if default} - bare - set(os.environ)
+
+    def __getitem__(self, key: str) -> str:
+        if key in self._defaulted:
+            raise KeyError(key)
+        return os.environ.get(key) or PLACEHOLDER
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(os.environ)
+
+    def __len__(self) -> int:
+        return len(os.environ)
+
+    def __contains__(self, key: object) -> bool:
+        return key not in self._defaulted
+
+
+@dataclass
+class Merge:
+    text: str
+    added: list[str] = field(default_factory=list)
+    clashes: list[str] = field(default_factory=list)
+
+
+def server_items(servers: list[ImportedServer], indent: int = 2) -> str:
+    """The servers as block-list items at `indent`, each under a comment naming where it came from; a
+    disabled one commented out."""
+    pad = " " * indent
+    lines: list[str] = []
+    for server in servers:
+        body = yaml.safe_dump([server.entry], sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
+        item = [pad + line if line else line for line in body.rstrip("\n").splitlines()]
+        if server.disabled:
+            lines.append(f"{pad}# disabled in {server.source}; remove the '# ' to enable it")
+            lines += [f"{pad}# {line[indent:]}" for line in item]
+        else:
+            lines.append(f"{pad}# from {server.source}")
+            lines += item
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def variables_comment(imported: Imported) -> str:
+    if not imported.variables:
+        return ""
+    lines = ["# Set these environment variables before starting the gateway:"]
+    lines += [f"#   {variable.name}: {variable.origin}" for variable in imported.variables.values()]
+    return "\n".join(lines) + "\n"
+
+
+def render_config(imported: Imported, sources: list[Path]) -> str:
+    """A whole mcpstead config holding the imported servers."""
+    header = f"# Imported by `mcpstead import` from {', '.join(str(path) for path in sources)}.\n"
+    return header + variables_comment(imported) + "servers:\n" + (server_items(imported.servers) or "  []\n")
+
+
+def merge_into(text: str, file: str, imported: Imported) -> Merge:
+    """`text` (a config) with the imported servers added at the end of its `servers:` list. A name the
+    config already has is a clash: the config's server is kept and the imported one left out."""
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{file}: cannot merge into it: invalid YAML: {exc}"]) from None
+    data = data if isinstance(data, dict) else {}
+    existing = {entry.get("name") for entry in data.get("servers") or () if isinstance(entry, dict)}
+    merge = Merge(text)
+    kept = []
+    for server in imported.servers:
+        if server.name in existing:
+            merge.clashes.append(f"{file} already has a server named '{server.name}': kept; {server.source} left out")
+        else:
+            kept.append(server)
+            merge.added.append(server.name)
+    if not kept:
+        return merge
+    node = _servers_node(root)
+    if node is None:
+        merge.text = text + ("" if text.endswith("\n") or not text else "\n") + "servers:\n" + server_items(kept)
+    elif isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+        indent = max(node.value[0].start_mark.column - 2, 0)
+        end = text.find("\n", node.value[-1].end_mark.index - 1)
+        end = len(text) if end == -1 else end + 1
+        before = text[:end] if text[:end].endswith("\n") else text[:end] + "\n"
+        merge.text = before + server_items(kept, indent) + text[end:]
+    elif (isinstance(node, yaml.SequenceNode) and not node.value) or (
+        isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+    ):
+        start, end = node.start_mark.index, node.end_mark.index
+        newline = text.find("\n", end)
+        rest = text[newline + 1 :] if newline != -1 else ""
+        merge.text = text[:start].rstrip(" ") + "\n" + server_items(kept) + rest
+    else:
+        raise ConfigError([f"{file}: servers: write it as a block list ('- name: ...' lines) to merge into it"])
+    return merge
+
+
+def _servers_node(root: yaml.Node | None) -> yaml.Node | None:
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "servers":
+            return value if isinstance(value, yaml.Node) else None
+    return None
+
+
+def check(text: str, file: str) -> None:
+    """The config loader's verdict on `text`, with every variable taken as set."""
+    try:
+        parse_config(text, file, _AnyVariable(text))
+    except ConfigError as exc:
+        raise ClientConfigError(
+            [f"the result would not be a valid config: {problem}" for problem in exc.problems]
+        ) from None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` by `text` in one rename, keeping its mode (a reader never sees half a file)."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
