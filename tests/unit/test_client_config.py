@@ -220,14 +220,30 @@ def test_the_claude_model_rejects_a_header_before_the_name() -> None:
         parse_claude(f"claude mcp add --transport http --header 'Authorization: Bearer x' mcpstead {URL}")
 
 
-def test_claude_code_mcp_json(capsys: pytest.CaptureFixture[str], config: Path, bearer: bool) -> None:
-    code, out, err = run_cli(capsys, config, "claude-code", "--form", "file")
-    assert code == 0 and ".mcp.json" in err
+@pytest.mark.parametrize(
+    ("client", "form", "where", "schema", "reference"),
+    [
+        ("claude-code", "file", ".mcp.json", CLAUDE_CODE_MCP_JSON, "${MCPSTEAD_BEARER_TOKEN}"),
+        ("cursor", "file", ".cursor/mcp.json", CURSOR_MCP_JSON, "${env:MCPSTEAD_BEARER_TOKEN}"),
+    ],
+)
+def test_mcp_servers_json_files(
+    capsys: pytest.CaptureFixture[str],
+    config: Path,
+    bearer: bool,
+    client: str,
+    form: str,
+    where: str,
+    schema: dict[str, Any],
+    reference: str,
+) -> None:
+    code, out, err = run_cli(capsys, config, client, "--form", form)
+    assert code == 0 and where in err
     document = json.loads(out)
-    jsonschema.validate(document, CLAUDE_CODE_MCP_JSON)
+    jsonschema.validate(document, schema)
     entry = document["mcpServers"]["mcpstead"]
     assert entry["url"] == URL
-    assert token_reference(entry.get("headers")) == ("${MCPSTEAD_BEARER_TOKEN}" if bearer else None)
+    assert token_reference(entry.get("headers")) == (reference if bearer else None)
 
 
 def test_claude_desktop_runs_connect_by_absolute_path(
@@ -281,16 +297,6 @@ def test_vscode_add_mcp_command(capsys: pytest.CaptureFixture[str], config: Path
     jsonschema.validate(definition, VSCODE_ADD_MCP)
     assert (definition["name"], definition["url"]) == ("mcpstead", URL)
     assert (vscode_token_reference(definition, definition.get("inputs")) is not None) is bearer
-
-
-def test_cursor_mcp_json(capsys: pytest.CaptureFixture[str], config: Path, bearer: bool) -> None:
-    code, out, err = run_cli(capsys, config, "cursor")
-    assert code == 0 and ".cursor/mcp.json" in err
-    document = json.loads(out)
-    jsonschema.validate(document, CURSOR_MCP_JSON)
-    entry = document["mcpServers"]["mcpstead"]
-    assert entry["url"] == URL
-    assert token_reference(entry.get("headers")) == ("${env:MCPSTEAD_BEARER_TOKEN}" if bearer else None)
 
 
 def test_python_snippet_compiles_and_reads_the_token_from_the_environment(
