@@ -36,7 +36,7 @@ TYPES = {
 }
 SECRET_NAME = re.compile(
     r"(?i)(token|secret|passw|pwd|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|auth|cookie|"
-    r"session|bearer|signature|(^|[-_])key$)"
+    r"session|bearer|signature|dsn|(^|[-_])(key|pass|sig)$)"
 )
 SECRET_VALUE = re.compile(r"^(sk-|sk_|ghp_|gho_|ghs_|github_pat_|xox[abposr]-|AKIA|glpat-|AIza|ya29\.|eyJ)")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
@@ -102,6 +102,12 @@ def _unique_names(result: Imported) -> None:
         server.entry["name"] = server.name
 
 
+def _shown_key(name: str) -> str:
+    """A client's server name as messages and comments show it: quoted when it holds anything that could
+    break a line (a name with a newline must not write YAML of its own into a comment)."""
+    return name if name.isprintable() else json.dumps(name)
+
+
 def _env_name(text: str) -> str:
     name = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
     return name if name and not name[0].isdigit() else f"V_{name}"
@@ -135,7 +141,7 @@ class _FileReader:
 
     def read(self) -> None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = self.path.read_text(encoding="utf-8-sig")  # Notepad saves JSON with a BOM
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(f"{self.shown}: cannot read it: {getattr(exc, 'strerror', None) or exc}")
             return
@@ -151,7 +157,7 @@ class _FileReader:
         if servers is None:
             return
         for name, entry in servers.items():
-            self._server(f"{where}.{name}", str(name), entry)
+            self._server(f"{where}.{_shown_key(str(name))}", str(name), entry)
 
     def _servers_of(self, data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
         if "mcpServers" in data:
@@ -323,7 +329,9 @@ class _ServerReader:
         if "cwd" in entry:
             out["cwd"] = self.string(entry["cwd"], "cwd")
         env = {
-            key: self.secret_value(key, value, key if _ENV_NAME.match(key) else _env_name(key), f"env.{key}")
+            key: self.secret_url(value, f"env.{key}")
+            if "://" in value
+            else self.secret_value(key, value, key if _ENV_NAME.match(key) else _env_name(key), f"env.{key}")
             for key, value in env.items()
         }
         env_file = entry.get("envFile")
@@ -376,8 +384,21 @@ class _ServerReader:
         if password and "${" not in password:
             reference = self.hidden(_env_name(f"{self.name}_password"), f"{path}: the password in the URL")
             netloc = netloc.replace(f":{password}@", f":{reference}@", 1)
+        elif parts.username and looks_secret(parts.username):  # a token as the user name
+            reference = self.hidden(_env_name(f"{self.name}_token"), f"{path}: the token in the URL")
+            netloc = netloc.replace(f"{parts.username}@", f"{reference}@", 1)
+        segments = parts.path.split("/")
+        if any(looks_secret(segment) for segment in segments):  # a token as part of the path
+            parts = parts._replace(
+                path="/".join(
+                    self.hidden(_env_name(f"{self.name}_path_token"), f"{path}: a token in the URL's path")
+                    if looks_secret(segment)
+                    else segment
+                    for segment in segments
+                )
+            )
         query = parse_qsl(parts.query, keep_blank_values=True)
-        if any(SECRET_NAME.search(key) for key, _ in query):
+        if any(SECRET_NAME.search(key) or looks_secret(value) for key, value in query):
             kept = [
                 (key, self.secret_value(key, value, _env_name(f"{self.name}_{key}"), f"{path}: the query's {key}"))
                 for key, value in query

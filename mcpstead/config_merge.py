@@ -4,6 +4,7 @@ config loader itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -54,6 +55,11 @@ class Merge:
     clashes: list[str] = field(default_factory=list)
 
 
+def _comment(text: str) -> str:
+    """Text safe inside a YAML comment: one line, whatever a file name held."""
+    return text if text.isprintable() else json.dumps(text)[1:-1]
+
+
 def server_items(servers: list[ImportedServer], indent: int = 2) -> str:
     """The servers as block-list items at `indent`, each under a comment naming where it came from; a
     disabled one commented out."""
@@ -63,10 +69,10 @@ def server_items(servers: list[ImportedServer], indent: int = 2) -> str:
         body = yaml.safe_dump([server.entry], sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000)
         item = [pad + line if line else line for line in body.rstrip("\n").splitlines()]
         if server.disabled:
-            lines.append(f"{pad}# disabled in {server.source}; remove the '# ' to enable it")
+            lines.append(f"{pad}# disabled in {_comment(server.source)}; remove the '# ' to enable it")
             lines += [f"{pad}# {line[indent:]}" for line in item]
         else:
-            lines.append(f"{pad}# from {server.source}")
+            lines.append(f"{pad}# from {_comment(server.source)}")
             lines += item
     return "\n".join(lines) + "\n" if lines else ""
 
@@ -75,13 +81,13 @@ def variables_comment(imported: Imported) -> str:
     if not imported.variables:
         return ""
     lines = ["# Set these environment variables before starting the gateway:"]
-    lines += [f"#   {variable.name}: {variable.origin}" for variable in imported.variables.values()]
+    lines += [f"#   {variable.name}: {_comment(variable.origin)}" for variable in imported.variables.values()]
     return "\n".join(lines) + "\n"
 
 
 def render_config(imported: Imported, sources: list[Path]) -> str:
     """A whole mcpstead config holding the imported servers."""
-    header = f"# Imported by `mcpstead import` from {', '.join(str(path) for path in sources)}.\n"
+    header = f"# Imported by `mcpstead import` from {_comment(', '.join(str(path) for path in sources))}.\n"
     return header + variables_comment(imported) + "servers:\n" + (server_items(imported.servers) or "  []\n")
 
 

@@ -23,7 +23,10 @@ from mcpstead.bridge.stdio import ClientLines, ClientWriter, LineTooLongError
 EXIT_GATEWAY_GONE = 1
 DEFAULT_RETRY_SECONDS = 30.0
 ANSWER_GRACE_SECONDS = 1.0
-"""How long requests still waiting get, once the bridge is ending, to write the error that says why."""
+"""How long requests still waiting get, once the gateway is gone, to write the error that says why ..."""
+DRAIN_SECONDS = 10.0
+"""... and, once the client has closed its input, to write their answers (a script that writes its
+requests and closes stdin still gets them)."""
 
 
 def say(text: str) -> None:
@@ -57,8 +60,8 @@ async def bridge(endpoint: Endpoint, retry_seconds: float, lines: ClientLines, w
             say(reading.result())
         reading.cancel()
         waiting = [task for task in requests.values() if not task.done()]
-        if waiting and link.gone in done:
-            await asyncio.wait(waiting, timeout=ANSWER_GRACE_SECONDS)
+        if waiting and stopped not in done:
+            await asyncio.wait(waiting, timeout=ANSWER_GRACE_SECONDS if link.gone in done else DRAIN_SECONDS)
         for task in waiting:
             task.cancel()
         await asyncio.gather(reading, *waiting, return_exceptions=True)

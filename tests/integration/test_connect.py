@@ -284,3 +284,23 @@ async def test_bad_lines_get_json_rpc_errors_and_stdout_carries_only_messages(tm
         assert messages[1]["id"] == 1 and "MCPSTEAD_BEARER_TOKEN" in messages[1]["error"]["message"]
         assert b"refused the token (HTTP 401)" in err
         assert b"the client closed its input" in err
+
+
+async def test_requests_written_before_stdin_closes_are_all_answered(tmp_path: Path) -> None:
+    async with gateway_process(tmp_path, DEMO) as gateway:
+        await gateway.start("demo")
+        lines = [
+            INITIALIZE,
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/call",
+                "params": {"name": "demo__sleep", "arguments": {"seconds": 0.5}},
+            },
+        ]
+        out, err, code = await run_bridge(lines, gateway.url)
+        assert code == 0, err
+        assert [message["id"] for message in out] == [1, 2, 3]
+        assert "result" in out[1] and "result" in out[2], out

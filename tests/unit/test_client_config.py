@@ -26,43 +26,27 @@ FORMS = [(client, form) for client in CLIENT_NAMES for form in ("file", "command
 STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 HTTP_URL = {"type": "string", "pattern": "^http://"}
 
+
 # The documented shapes, restricted to the keys those documents define, so nothing invented slips through.
-CLAUDE_CODE_MCP_JSON = {  # code.claude.com/docs/en/mcp: project scope, .mcp.json
-    "type": "object",
-    "required": ["mcpServers"],
-    "additionalProperties": False,
-    "properties": {
-        "mcpServers": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["type", "url"],
-                "additionalProperties": False,
-                "properties": {"type": {"enum": ["http"]}, "url": HTTP_URL, "headers": STRING_MAP},
-            },
-        }
-    },
-}
-CLAUDE_DESKTOP_CONFIG = {  # modelcontextprotocol.io, "Connect to local MCP servers": claude_desktop_config.json
-    "type": "object",
-    "required": ["mcpServers"],
-    "additionalProperties": False,
-    "properties": {
-        "mcpServers": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["command", "args"],
-                "additionalProperties": False,
-                "properties": {
-                    "command": {"type": "string"},
-                    "args": {"type": "array", "items": {"type": "string"}},
-                    "env": STRING_MAP,
-                },
-            },
-        }
-    },
-}
+def mcp_servers_file(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """The `{"mcpServers": {NAME: entry}}` document Claude Code, Claude Desktop and Cursor share, with
+    entries of exactly the documented keys."""
+    entry = {"type": "object", "required": required, "additionalProperties": False, "properties": properties}
+    return {
+        "type": "object",
+        "required": ["mcpServers"],
+        "additionalProperties": False,
+        "properties": {"mcpServers": {"type": "object", "additionalProperties": entry}},
+    }
+
+
+CLAUDE_CODE_MCP_JSON = mcp_servers_file(  # code.claude.com/docs/en/mcp: project scope, .mcp.json
+    ["type", "url"], {"type": {"enum": ["http"]}, "url": HTTP_URL, "headers": STRING_MAP}
+)
+CLAUDE_DESKTOP_CONFIG = mcp_servers_file(  # modelcontextprotocol.io, "Connect to local MCP servers"
+    ["command", "args"],
+    {"command": {"type": "string"}, "args": {"type": "array", "items": {"type": "string"}}, "env": STRING_MAP},
+)
 VSCODE_HTTP_SERVER = {  # code.visualstudio.com/docs/copilot/reference/mcp-configuration: HTTP servers
     "type": "object",
     "required": ["type", "url"],
@@ -97,22 +81,9 @@ VSCODE_ADD_MCP = {  # `code --add-mcp JSON`: a server's configuration plus its n
     "additionalProperties": False,
     "properties": {**VSCODE_HTTP_SERVER["properties"], "name": {"type": "string"}, "inputs": VSCODE_INPUTS},
 }
-CURSOR_MCP_JSON = {  # cursor.com/docs/mcp: remote servers in mcp.json
-    "type": "object",
-    "required": ["mcpServers"],
-    "additionalProperties": False,
-    "properties": {
-        "mcpServers": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["url"],
-                "additionalProperties": False,
-                "properties": {"url": HTTP_URL, "headers": STRING_MAP},
-            },
-        }
-    },
-}
+CURSOR_MCP_JSON = mcp_servers_file(  # cursor.com/docs/mcp: remote servers in mcp.json
+    ["url"], {"url": HTTP_URL, "headers": STRING_MAP}
+)
 
 
 def claude_parser() -> argparse.ArgumentParser:

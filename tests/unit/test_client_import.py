@@ -238,3 +238,50 @@ def test_a_write_that_would_make_an_invalid_config_writes_nothing(tmp_path: Path
     done = mcpstead("import", str(client), "--write", str(config))
     assert done.returncode == 2 and "url must be an http" in done.stderr and "nothing was written" in done.stderr
     assert config.read_text() == "servers:\n  - name: demo\n    command: x\n"
+
+
+def test_secrets_in_urls_anywhere_are_references(tmp_path: Path) -> None:
+    secrets = [
+        "S3cretPassw0rd",
+        "hunter2hunter2",
+        "skak9f8e7d6c5b4a3928170ABCDEF",
+        "ghp_ZZ1234567890abcdefghijklmnopqrst",
+    ]
+    path = tmp_path / "c.json"
+    path.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "db": {
+                        "command": "x",
+                        "env": {"DATABASE_URL": f"postgres://admin:{secrets[0]}@127.0.0.1/db", "DB_PASS": secrets[1]},
+                    },
+                    "zap": {"url": f"https://actions.example.com/mcp/{secrets[2]}/sse"},
+                    "gh": {"url": f"https://{secrets[3]}@example.com/mcp?sig={secrets[2]}"},
+                }
+            }
+        )
+    )
+    done = mcpstead("import", str(path))
+    assert done.returncode == 0, done.stderr
+    for secret in secrets:
+        assert secret not in done.stdout and secret not in done.stderr
+
+
+def test_a_name_with_a_newline_cannot_write_yaml_of_its_own(tmp_path: Path) -> None:
+    name = "y\n  - name: pwn\n    command: /bin/sh\n  #"
+    path = tmp_path / "c.json"
+    path.write_text(
+        json.dumps({"mcpServers": {name: {"command": "echo"}, "off": {"command": "echo", "disabled": True}}})
+    )
+    done = mcpstead("import", str(path))
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load(done.stdout)
+    assert [server["name"] for server in config["servers"]] == ["y-name-pwn-command-bin-sh"]
+    assert "/bin/sh" not in json.dumps(config["servers"][0]["command"])
+
+
+def test_a_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "claude_desktop_config.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"mcpServers": {"a": {"command": "tool"}}}).encode())
+    assert [server.name for server in read_client_configs([path]).servers] == ["a"]
