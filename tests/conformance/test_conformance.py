@@ -125,8 +125,10 @@ async def test_suite_2026_through_gateway(tmp_path: Path, era: str) -> None:
     (tests/conformance/diagnostics.py `in_rounds`) and the client gets `input_required` rounds from
     mcpstead; every direct pass passes through but those in BRIDGED_DIFFERENCES.
 
-    Besides, `http-header-validation` passes only through the gateway (the SDK's server fails it); the
-    task-extension scenarios fail both ways (neither side implements the extension)."""
+    Besides, `http-header-validation` always passes through the gateway, which checks the routing headers
+    itself; whether the SDK's server passes it directly depends on the installed SDK build (it failed on some,
+    passes on others), so it is the one scenario allowed to pass only through. The task-extension scenarios
+    fail both ways (neither side implements the extension)."""
     async with conformance_server(stderr_path=tmp_path / "server-stderr.log") as server:
         direct = await run_suite(
             server.url, "alpha", MODERN_REQUIREMENTS, out_dir=tmp_path / "d", timeout=SUITE_TIMEOUT
@@ -151,7 +153,8 @@ async def test_suite_2026_through_gateway(tmp_path: Path, era: str) -> None:
     )
     allowed = set(BRIDGED_DIFFERENCES) if era == "auto" else set()
     assert direct.passing - through.passing <= allowed, through.report()
-    assert through.passing - direct.passing == {"http-header-validation"}, through.report()
+    assert "http-header-validation" in through.passing, through.report()
+    assert through.passing - direct.passing <= {"http-header-validation"}, through.report()
 
 
 async def test_everything_server_helper_streamable_http() -> None:
