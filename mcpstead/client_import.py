@@ -276,7 +276,11 @@ class _ServerReader:
                 input_id = inner[6:]
                 described = self.file.inputs.get(input_id, "a VS Code input")
                 return self.reference(_env_name(input_id), f"VS Code input '{input_id}': {described}")
-            variable = inner.split(":-", 1)[0]
+            variable, has_default, default = inner.partition(":-")
+            if _ENV_NAME.match(variable) and has_default and self.secret_default(key, default):
+                return self.reference(
+                    variable, f"the environment variable {variable} (its default looked like a secret: left out)"
+                )
             if _ENV_NAME.match(variable):
                 return self.reference(variable, f"the environment variable {variable}", whole=match.group(0))
             self.file.problem(f"{self.where}.{key}", f"'${{{inner}}}' has no mcpstead equivalent")
@@ -284,6 +288,16 @@ class _ServerReader:
             return match.group(0)
 
         return _REFERENCE.sub(one, value)
+
+    @staticmethod
+    def secret_default(key: str, default: str) -> bool:
+        """A `${VAR:-default}` whose default is a credential: it is not copied (the variable must be set)."""
+        if "://" in default:
+            try:
+                return urlsplit(default).password is not None
+            except ValueError:
+                return False
+        return bool(default) and (bool(SECRET_NAME.search(key.rsplit(".", 1)[-1])) or looks_secret(default))
 
     def reference(self, variable: str, origin: str, whole: str | None = None) -> str:
         self.file.result.variables.setdefault(
@@ -328,6 +342,12 @@ class _ServerReader:
             out["args"] = self.secret_args([arg for arg in args if arg is not None])
         if "cwd" in entry:
             out["cwd"] = self.string(entry["cwd"], "cwd")
+        elif any(self.relative_path(word) for word in [command, *args] if word is not None):
+            out["cwd"] = str(self.file.workspace)  # the client starts it in the project; the gateway would not
+            self.file.result.notes.append(
+                f"{self.file.shown}: {self.where}: names a path relative to {self.file.workspace}; "
+                "imported with that as its cwd"
+            )
         env = {
             key: self.secret_url(value, f"env.{key}")
             if "://" in value
@@ -340,6 +360,17 @@ class _ServerReader:
         if env:
             out["env"] = env
         return out if self.ok else None
+
+    def relative_path(self, word: str) -> bool:
+        """A command or argument that is a path relative to the project the client runs the server in."""
+        if word.startswith(("./", "../")):
+            return True
+        if word.startswith(("-", "$")) or Path(word).is_absolute() or "://" in word:
+            return False
+        try:
+            return bool(word) and (self.file.workspace / word).exists()
+        except (OSError, ValueError):
+            return False
 
     def env_file(self, name: str) -> dict[str, str]:
         """An envFile's keys as references: its values are what people keep out of config files."""

@@ -22,19 +22,23 @@ PLACEHOLDER = "http://placeholder.invalid"
 """What an unset variable stands for while a config is checked: long enough for a token, and still a URL
 where a variable makes up the start of one."""
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}")
+_OPTIONAL_ENV = ("MCPSTEAD_INSTANCE_ID",)
+"""Variables the gateway reads when they are set, and does without when not."""
 
 
 class _AnyVariable(Mapping[str, str]):
-    """An environment where every variable is set (but those only ever used with a default, which take it):
-    checking a config checks its keys, not this shell."""
+    """An environment where every variable is set (but those only ever used with a default, which take it,
+    and the optional ones the gateway reads itself, which are this shell's): checking a config checks its
+    keys, not this shell."""
 
     def __init__(self, text: str) -> None:
         references = _REFERENCE.findall(text)
         bare = {name for name, default in references if not default}
-        self._defaulted = {name for name, default in references if default} - bare - set(os.environ)
+        defaulted = {name for name, default in references if default} - bare
+        self._unset = (defaulted | set(_OPTIONAL_ENV)) - set(os.environ)
 
     def __getitem__(self, key: str) -> str:
-        if key in self._defaulted:
+        if key in self._unset:
             raise KeyError(key)
         return os.environ.get(key) or PLACEHOLDER
 
@@ -45,7 +49,7 @@ class _AnyVariable(Mapping[str, str]):
         return len(os.environ)
 
     def __contains__(self, key: object) -> bool:
-        return key not in self._defaulted
+        return key not in self._unset
 
 
 @dataclass
@@ -116,8 +120,7 @@ def merge_into(text: str, file: str, imported: Imported) -> Merge:
         merge.text = text + ("" if text.endswith("\n") or not text else "\n") + "servers:\n" + server_items(kept)
     elif isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
         indent = max(node.value[0].start_mark.column - 2, 0)
-        end = text.find("\n", node.value[-1].end_mark.index - 1)
-        end = len(text) if end == -1 else end + 1
+        end = _after_last_item(text, node.value[-1], indent)
         before = text[:end] if text[:end].endswith("\n") else text[:end] + "\n"
         merge.text = before + server_items(kept, indent) + text[end:]
     elif (isinstance(node, yaml.SequenceNode) and not node.value) or (
@@ -125,11 +128,29 @@ def merge_into(text: str, file: str, imported: Imported) -> Merge:
     ):
         start, end = node.start_mark.index, node.end_mark.index
         newline = text.find("\n", end)
+        comment = (text[end:newline] if newline != -1 else text[end:]).rstrip()  # `servers: []  # ...` keeps it
         rest = text[newline + 1 :] if newline != -1 else ""
-        merge.text = text[:start].rstrip(" ") + "\n" + server_items(kept) + rest
+        merge.text = text[:start].rstrip(" ") + comment + "\n" + server_items(kept) + rest
     else:
         raise ConfigError([f"{file}: servers: write it as a block list ('- name: ...' lines) to merge into it"])
     return merge
+
+
+def _after_last_item(text: str, item: yaml.Node, dash_column: int) -> int:
+    """Where new items go: after the list's last item and the comments indented as list items (commented-out
+    servers), before blank lines and the less indented comments that introduce what follows. (A node ends
+    at the next token, past all of those.)"""
+    end = text.find("\n", item.end_mark.index - 1)
+    end = len(text) if end == -1 else end + 1
+    item_line = text.rfind("\n", 0, item.start_mark.index) + 1
+    while end > item_line:
+        line_start = text.rfind("\n", 0, end - 1) + 1
+        line = text[line_start:end]
+        content = line.strip()
+        if content and not (content.startswith("#") and len(line) - len(line.lstrip(" ")) < dash_column):
+            break
+        end = line_start
+    return end
 
 
 def _servers_node(root: yaml.Node | None) -> yaml.Node | None:

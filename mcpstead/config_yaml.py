@@ -33,11 +33,14 @@ class _DuplicateKey(Exception):
 
 class _StrictLoader(yaml.SafeLoader):
     """yaml.SafeLoader, except that a key given twice in one mapping is an error (YAML says keys are unique;
-    PyYAML keeps the last one silently)."""
+    PyYAML keeps the last one silently). Merge keys (`<<: *base`) work as in PyYAML: a mapping's own keys
+    override the merged ones, and only its own keys are checked for duplicates."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
             key = self.construct_object(key_node, deep=True)
             at = Position.of(key_node.start_mark)
             if isinstance(key, str | int | float | bool) and key in seen:

@@ -1,8 +1,8 @@
 """`mcpstead connect`: read the client's messages from stdin and relay them through a GatewayLink.
 
-Requests run concurrently (a long tools/call does not hold up a ping or a cancellation); initialize,
-notifications and answers to the gateway's requests are relayed one at a time, in the order the client sent
-them, so a request never overtakes the notification before it. The bridge ends when the client closes stdin or
+Requests run concurrently (a long tools/call does not hold up a ping or a cancellation), each once the one
+before it has gone out; initialize, notifications and answers to the gateway's requests are relayed one at a
+time, in the order the client sent them, so nothing overtakes what the client sent before it. The bridge ends when the client closes stdin or
 stdout (exit 0), or when the gateway stays out of reach past the retry window (exit 1), and says why on stderr.
 """
 
@@ -78,7 +78,11 @@ def _stop(stopped: asyncio.Future[str], name: str) -> None:
 async def _pump(
     lines: ClientLines, writer: ClientWriter, link: GatewayLink, requests: dict[Any, asyncio.Task[None]]
 ) -> str:
-    """Relay the client's messages until it closes its side; returns why it ended."""
+    """Relay the client's messages until it closes its side; returns why it ended. Each message waits until
+    the request before it has gone out to the gateway: they travel on separate connections, and a
+    cancellation must not arrive before its request."""
+    previous = asyncio.Event()
+    previous.set()
     while True:
         try:
             line = await lines.next()
@@ -101,6 +105,7 @@ async def _pump(
         if not isinstance(message, (dict, list)):
             await writer.write(_error(None, jsonrpc.INVALID_REQUEST, "Invalid Request: expected an object"))
             continue
+        await previous.wait()
         if isinstance(message, dict) and _is_modern_cancellation(message, link):
             task = requests.get(_cancelled_id(message))
             if task is not None:
@@ -110,7 +115,8 @@ async def _pump(
             link.cancelled(_cancelled_id(message))
         if isinstance(message, list) or (jsonrpc.is_request(message) and message.get("method") != "initialize"):
             request_id = message.get("id") if isinstance(message, dict) else object()
-            task = asyncio.create_task(link.send(message))
+            previous = asyncio.Event()
+            task = asyncio.create_task(link.send(message, previous))
             requests[request_id] = task
             task.add_done_callback(functools.partial(_forget, requests, request_id))
         else:

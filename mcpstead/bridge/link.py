@@ -34,6 +34,9 @@ CLOSE_SECONDS = 2.0
 STATE_METHODS = frozenset({"logging/setLevel", "resources/subscribe", "resources/unsubscribe"})
 """Requests that leave state in the session: a session opened again after a restart gets them again."""
 LIST_KINDS = ("tools", "prompts", "resources")
+NOT_REPEATED = frozenset({"tools/call"})
+"""Requests not sent again when the gateway dropped the connection after their body went out: it may have
+run them (a tool's side effects must not happen twice). Reads, lists and answers are repeated."""
 
 WriteOut = Callable[[bytes], Awaitable[None]]
 Say = Callable[[str], None]
@@ -53,9 +56,12 @@ class _Session:
 
 @dataclass
 class _Exchange:
-    """One client request on its way: whether its answer came, and whether the client cancelled it."""
+    """One client message on its way: whether its body has gone out to the gateway (what comes after it
+    waits for that, so a cancellation never overtakes its request on another connection), whether its
+    answer came, and whether the client cancelled it."""
 
     message: Any
+    sent: asyncio.Event = field(default_factory=asyncio.Event)
     answered: bool = False
     cancelled: bool = False
     answer: dict[str, Any] | None = None
@@ -94,10 +100,13 @@ class GatewayLink:
         }
         if self._endpoint.token is not None:
             headers["authorization"] = f"Bearer {self._endpoint.token.reveal()}"
+        tracing = aiohttp.TraceConfig()
+        tracing.on_request_chunk_sent.append(_body_sent)
         self._client = aiohttp.ClientSession(
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
             connector=aiohttp.TCPConnector(limit=0),
+            trace_configs=[tracing],
         )
 
     async def close(self) -> None:
@@ -128,10 +137,11 @@ class GatewayLink:
         exchange = self._exchanges.get(request_id)
         return exchange is not None and modern_version(exchange.message) is not None
 
-    async def send(self, message: Any) -> None:
-        """Relay one client message, and what the gateway sends back for it, to the end of its answer."""
+    async def send(self, message: Any, sent: asyncio.Event | None = None) -> None:
+        """Relay one client message, and what the gateway sends back for it, to the end of its answer.
+        `sent` is set once its body has gone out (or it will not be sent)."""
         request_id = message.get("id") if isinstance(message, dict) and "method" in message else None
-        exchange = _Exchange(message)
+        exchange = _Exchange(message) if sent is None else _Exchange(message, sent)
         if request_id is not None:
             self._exchanges[request_id] = exchange
         try:
@@ -146,6 +156,7 @@ class GatewayLink:
         except Exception as exc:  # a bug here must cost one message, never the bridge and the client's session
             await self._owe(exchange, f"mcpstead connect could not relay it: {type(exc).__name__}: {_cause(exc)}")
         finally:
+            exchange.sent.set()
             if request_id is not None and self._exchanges.get(request_id) is exchange:
                 del self._exchanges[request_id]
 
@@ -160,7 +171,7 @@ class GatewayLink:
 
     async def _initialize(self, exchange: _Exchange) -> None:
         session = _Session(initialize=exchange.message)
-        async with self._post(exchange.message, {}) as response:
+        async with self._post(exchange.message, {}, exchange) as response:
             session.session_id = response.headers.get("mcp-session-id")
             await self._read(response, exchange)
         result = exchange.answer.get("result") if exchange.answer is not None else None
@@ -182,7 +193,7 @@ class GatewayLink:
                 )
             else:
                 headers = self._legacy_headers()
-            async with self._post(message, headers) as response:
+            async with self._post(message, headers, exchange) as response:
                 lost = response.status == 404 and version is None and session is not None and not attempt
                 if not lost:
                     await self._read(response, exchange)
@@ -218,18 +229,31 @@ class GatewayLink:
         return headers
 
     @contextlib.asynccontextmanager
-    async def _post(self, message: Any, headers: dict[str, str]) -> AsyncIterator[aiohttp.ClientResponse]:
+    async def _post(
+        self, message: Any, headers: dict[str, str], exchange: _Exchange | None = None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
         body = jsonrpc.encode(message)
         client = self._client
         assert client is not None
-        async with await self._reach(
-            functools.partial(client.post, self._endpoint.url, data=body, headers=headers)
-        ) as response:
+        sent = exchange.sent if exchange is not None else asyncio.Event()
+        items = message if isinstance(message, list) else [message]
+        repeatable = not any(isinstance(item, dict) and item.get("method") in NOT_REPEATED for item in items)
+        start = functools.partial(
+            client.post, self._endpoint.url, data=body, headers=headers, trace_request_ctx=_Sent(sent)
+        )
+        async with await self._reach(start, sent, repeatable=repeatable) as response:
             yield response
 
-    async def _reach(self, start: Callable[[], Awaitable[aiohttp.ClientResponse]]) -> aiohttp.ClientResponse:
+    async def _reach(
+        self,
+        start: Callable[[], Awaitable[aiohttp.ClientResponse]],
+        sent: asyncio.Event | None = None,
+        *,
+        repeatable: bool = True,
+    ) -> aiohttp.ClientResponse:
         """Start a request, trying again while the gateway is not there (it may be restarting), until the
-        retry window has passed; then the gateway is gone."""
+        retry window has passed; then the gateway is gone. A request the gateway may have got (its body
+        went out before the connection dropped) is tried again only when it is `repeatable`."""
         delays = iter(RETRY_DELAYS)
         stale_retried = False
         while True:
@@ -237,7 +261,14 @@ class GatewayLink:
                 response = await start()
             except aiohttp.ClientConnectorError as exc:
                 reason = _cause(exc)
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientConnectionResetError) as exc:
+                if not repeatable and sent is not None and sent.is_set() and not _unwritten(exc):
+                    raise GatewayGoneError(
+                        "the gateway closed the connection after it got the request (it may have restarted); "
+                        "it may or may not have run, so it is not sent again"
+                    ) from None
+                if sent is not None:
+                    sent.clear()
                 if not stale_retried:  # a kept-alive connection the gateway closed (it restarted): once more now
                     stale_retried = True
                     continue
@@ -423,6 +454,26 @@ class GatewayLink:
                 self._say(f"{exc}; trying again")
                 await asyncio.sleep(RETRY_DELAYS[-1])
             await asyncio.sleep(next(delays, RETRY_DELAYS[-1]))
+
+
+@dataclass
+class _Sent:
+    """A request's trace context: the event its body going out sets."""
+
+    event: asyncio.Event
+
+
+async def _body_sent(
+    _session: aiohttp.ClientSession, context: Any, _params: aiohttp.TraceRequestChunkSentParams
+) -> None:
+    sent = context.trace_request_ctx
+    if isinstance(sent, _Sent):
+        sent.event.set()
+
+
+def _unwritten(exc: BaseException) -> bool:
+    """The body was never written: the connection was found closed when aiohttp came to write it."""
+    return isinstance(exc, aiohttp.ClientConnectionResetError) and "closing transport" in str(exc)
 
 
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:

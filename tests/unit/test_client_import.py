@@ -15,6 +15,7 @@ import yaml
 
 from mcpstead.client_import import looks_secret, read_client_configs, sanitise_name, without_comments
 from mcpstead.config_load import parse_config
+from mcpstead.config_merge import merge_into
 from mcpstead.errors import ClientConfigError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clients"
@@ -230,6 +231,38 @@ def test_write_into_a_config_without_servers(tmp_path: Path, start: str) -> None
         assert merged.port == 9000
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            "servers:\n  - name: a\n    command: x\n  # - name: off\n  #   command: y\n\n# the metrics\nmetrics: {}\n",
+            "servers:\n  - name: a\n    command: x\n  # - name: off\n  #   command: y\n  # from {src}\n"
+            "  - name: new\n    command: tool\n\n# the metrics\nmetrics: {}\n",
+        ),
+        (
+            "servers:\n- name: a\n  command: x\n\n\nport: 9000\n",
+            "servers:\n- name: a\n  command: x\n# from {src}\n- name: new\n  command: tool\n\n\nport: 9000\n",
+        ),
+        (
+            "servers: []  # none yet\nport: 9000\n",
+            "servers:  # none yet\n  # from {src}\n  - name: new\n    command: tool\nport: 9000\n",
+        ),
+        (
+            "servers:   # none yet\nport: 9000\n",
+            "servers:   # none yet\n  # from {src}\n  - name: new\n    command: tool\nport: 9000\n",
+        ),
+    ],
+)
+def test_new_servers_go_after_the_list_and_its_line_comment_stays(tmp_path: Path, config: str, expected: str) -> None:
+    """New items follow the last server and the commented-out ones indented as items, not the blank lines and
+    comments introducing the next key; a comment on the `servers:` line is kept."""
+    client = tmp_path / "c.json"
+    client.write_text(json.dumps({"mcpServers": {"new": {"command": "tool"}}}))
+    merged = merge_into(config, "gw.yaml", read_client_configs([client]))
+    assert merged.text == expected.replace("{src}", f"{client}: mcpServers.new")
+    assert [server.name for server in parse_config(merged.text, "gw.yaml", {}).servers][-1] == "new"
+
+
 def test_a_write_that_would_make_an_invalid_config_writes_nothing(tmp_path: Path) -> None:
     config = tmp_path / "gw.yaml"
     config.write_text("servers:\n  - name: demo\n    command: x\n")
@@ -266,6 +299,64 @@ def test_secrets_in_urls_anywhere_are_references(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for secret in secrets:
         assert secret not in done.stdout and secret not in done.stderr
+
+
+def test_a_secret_default_of_a_variable_is_left_out(tmp_path: Path) -> None:
+    """`${VAR:-default}` keeps a harmless default, but a default that is a credential is not copied: the
+    reference loses it and the variable is listed to set."""
+    path = tmp_path / "c.json"
+    secret = "ghp_DEF4ULT1234567890abcdefghijklmnop"
+    path.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "a": {
+                        "command": "x",
+                        "args": [f"--token=${{GH_TOKEN:-{secret}}}", "--region=${REGION:-eu-west-1}"],
+                        "env": {
+                            "DB_PASSWORD": "${DB_PASSWORD:-changeme}",
+                            "DB_URL": "${DB_URL:-postgres://u:pw0rd@127.0.0.1/db}",
+                            "LEVEL": "${LEVEL:-debug}",
+                        },
+                    }
+                }
+            }
+        )
+    )
+    imported = read_client_configs([path])
+    entry = imported.servers[0].entry
+    assert entry["args"] == ["--token=${GH_TOKEN}", "--region=${REGION:-eu-west-1}"]
+    assert entry["env"] == {"DB_PASSWORD": "${DB_PASSWORD}", "DB_URL": "${DB_URL}", "LEVEL": "${LEVEL:-debug}"}
+    assert {"GH_TOKEN", "DB_PASSWORD", "DB_URL"} <= set(imported.variables)
+    assert "left out" in imported.variables["GH_TOKEN"].origin
+    done = mcpstead("import", str(path))
+    assert done.returncode == 0, done.stderr
+    for hidden in (secret, "changeme", "pw0rd"):
+        assert hidden not in done.stdout and hidden not in done.stderr
+
+
+def test_a_project_server_named_by_a_relative_path_gets_the_project_as_its_cwd(tmp_path: Path) -> None:
+    """Claude Code, Cursor and VS Code start a project's servers in the project; the gateway starts them in
+    its own directory, so a relative path needs the cwd written out."""
+    (tmp_path / "server.py").write_text("")
+    (tmp_path / ".cursor").mkdir()
+    path = tmp_path / ".cursor" / "mcp.json"
+    path.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "script": {"command": "python", "args": ["server.py"]},
+                    "local": {"command": "./bin/tool"},
+                    "kept": {"command": "./bin/tool", "cwd": "/srv"},
+                    "plain": {"command": "npx", "args": ["-y", "some-server"]},
+                }
+            }
+        )
+    )
+    imported = read_client_configs([path])
+    cwds = {server.name: server.entry.get("cwd") for server in imported.servers}
+    assert cwds == {"script": str(tmp_path), "local": str(tmp_path), "kept": "/srv", "plain": None}
+    assert sum("imported with that as its cwd" in note for note in imported.notes) == 2
 
 
 def test_a_name_with_a_newline_cannot_write_yaml_of_its_own(tmp_path: Path) -> None:

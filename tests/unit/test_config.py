@@ -671,6 +671,20 @@ def test_a_key_given_twice_is_an_error_not_a_silent_last_wins(text: str, problem
     assert one_problem(text) == f"{FILE}:{problem}"
 
 
+def test_merge_keys_share_settings_and_own_keys_override_them() -> None:
+    text = (
+        "servers:\n  - &base\n    name: a\n    command: x\n    reconnect: {backoff_base_ms: 100}\n"
+        "  - <<: *base\n    name: b\n"
+    )
+    config = parse_config(text, FILE, {})
+    assert [(s.name, s.command, s.reconnect.backoff_base_ms) for s in config.servers] == [
+        ("a", "x", 100),
+        ("b", "x", 100),
+    ]
+    twice = "servers:\n  - &base\n    name: a\n    command: x\n  - <<: *base\n    name: b\n    name: c\n"
+    assert one_problem(twice) == f"{FILE}:7:5: duplicate key 'name' (first given at line 6)"
+
+
 def test_a_far_off_unknown_key_gets_no_guess() -> None:
     assert one_problem("zzzz: 1\n") == f"{FILE}:1:1: zzzz: unknown key (expected one of: {TOP_KEYS})"
 
