@@ -15,6 +15,7 @@ from mcpstead.config import GatewayConfig
 from mcpstead.config_load import CONFIG_ENV, load_config, resolve_config_path
 from mcpstead.config_schema import config_schema_text
 from mcpstead.errors import CaptureError, ConfigError, StartupError
+from mcpstead.exposure import ALLOW_FLAG, is_exposed, refusal
 from mcpstead.logs import LogRing, setup_logging
 
 EXIT_CONFIG = 2
@@ -40,6 +41,14 @@ def _add_capture_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_exposure_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        ALLOW_FLAG,
+        action="store_true",
+        help="listen beyond loopback with mcp.auth.mode: none (refused without it; warned about with it)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcpstead",
@@ -55,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
     serve.add_argument("--watch", action="store_true", help="reload the config when its file is saved")
     _add_capture_option(serve)
+    _add_exposure_option(serve)
 
     dev = commands.add_parser("dev", help="run the gateway with the live dashboard in this terminal")
     _add_config_option(dev)
@@ -62,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-watch", action="store_true", help="do not reload the config when its file is saved")
     dev.add_argument("--log-format", choices=["plain", "json"], default=argparse.SUPPRESS)
     _add_capture_option(dev)
+    _add_exposure_option(dev)
 
     view = commands.add_parser("view", help="open capture files (--capture) in the traffic view, without a gateway")
     view.add_argument("files", nargs="+", metavar="FILE.jsonl", type=Path, help="capture files, oldest first")
@@ -151,12 +162,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mcpstead: stdout is not a terminal; running headless", file=sys.stderr)
         headless = True
     watch = getattr(args, "watch", False) if command == "serve" else not args.no_watch
-    return _run(config, headless, args.log_format, watch, getattr(args, "capture", None))
+    allow = bool(getattr(args, "allow_unauthenticated", False))
+    return _run(config, headless, args.log_format, watch, getattr(args, "capture", None), allow)
 
 
 def _check(config: GatewayConfig) -> int:
     print(f"{config.path}: ok")
     print(f"listen: http://{config.host}:{config.port}/mcp (auth: {config.mcp.auth.mode})")
+    if config.instance_id is not None:
+        print(f"instance_id: {config.instance_id} (session ids start with '{config.instance_id}.')")
+    if is_exposed(config):
+        print(f"warning: serve and dev will refuse it without {ALLOW_FLAG}: {refusal(config)}")
     if not config.servers:
         print("upstreams: none")
     for server in config.servers:
@@ -208,7 +224,7 @@ def _view(paths: list[Path]) -> int:
     return 0
 
 
-def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool, capture: Path | None) -> int:
+def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool, capture: Path | None, allow: bool) -> int:
     from mcpstead.runner import run
 
     ring = None
@@ -222,7 +238,7 @@ def _run(config: GatewayConfig, headless: bool, log_format: str, watch: bool, ca
 
         frontend = TuiFrontend()
     try:
-        return run(config, frontend, watch=watch, log_ring=ring, capture=capture)
+        return run(config, frontend, watch=watch, log_ring=ring, capture=capture, allow_unauthenticated=allow)
     except (StartupError, CaptureError) as exc:
         print(f"mcpstead: {exc}", file=sys.stderr)
         return 1

@@ -30,6 +30,18 @@ MIN_BEARER_TOKEN = 16
 """Shorter downstream tokens are refused: a guessable token is no protection for a daemon others can reach."""
 DEFAULT_ACCEPT = "application/json, text/event-stream"
 SERVER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$")
+INSTANCE_ID_ENV = "MCPSTEAD_INSTANCE_ID"
+INSTANCE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+INSTANCE_ID_RULE = "1 to 32 letters, digits, '-' or '_'"
+"""An instance id never holds '.', the separator in the session ids it prefixes (`<instance_id>.<random>`),
+nor anything a proxy's regex or a header would need escaped."""
+
+
+def instance_id_problem(value: str) -> str | None:
+    """Why `value` cannot be an instance id, or None when it can."""
+    if INSTANCE_ID_PATTERN.fullmatch(value):
+        return None
+    return f"{value!r} is not an instance id: it must be {INSTANCE_ID_RULE}"
 
 
 def redact_url(url: str) -> str:
@@ -385,6 +397,10 @@ class GatewayConfig(_Model):
     """The listen address; loopback by default, so nothing outside this machine can connect."""
     port: int = Field(8766, ge=0, le=65535)
     """The listen port; 0 lets the OS choose (the chosen URL is logged)."""
+    instance_id: Annotated[str, StringConstraints(pattern=INSTANCE_ID_PATTERN.pattern)] | None = None
+    """This instance's name when several run behind a load balancer: every session id it issues starts
+    with it and a '.', so the balancer can route a session to its instance (deploy/nginx/mcpstead.conf).
+    1 to 32 letters, digits, '-' or '_'. MCPSTEAD_INSTANCE_ID overrides it; a change needs a restart."""
     mcp: McpConfig = McpConfig()
     """The downstream endpoint, /mcp: auth, sessions and what requests may be."""
     servers: tuple[ServerConfig, ...] = Field((), strict=False)
@@ -407,6 +423,14 @@ class GatewayConfig(_Model):
     @property
     def bearer_token(self) -> Secret | None:
         return self._bearer_token
+
+    @field_validator("instance_id", mode="before")
+    @classmethod
+    def _instance_id_rule(cls, value: Any) -> Any:
+        problem = instance_id_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     def server(self, name: str) -> ServerConfig | None:
         return next((server for server in self.servers if server.name == name), None)

@@ -60,6 +60,8 @@ def diff_configs(old: GatewayConfig, new: GatewayConfig) -> ConfigDiff:
     ignored = []
     if (old.host, old.port) != (new.host, new.port):
         ignored.append("host/port")
+    if old.instance_id != new.instance_id:  # the prefix of the session ids issued so far, and nginx's map
+        ignored.append("instance_id")
     if old.logging != new.logging:
         ignored.append("logging")
     if old.mcp.session != new.mcp.session:
@@ -82,6 +84,7 @@ def effective_config(old: GatewayConfig, new: GatewayConfig) -> GatewayConfig:
         update={
             "host": old.host,
             "port": old.port,
+            "instance_id": old.instance_id,
             "logging": old.logging,
             "mcp": new.mcp.model_copy(update={"session": old.mcp.session}),
             "dashboard": new.dashboard.model_copy(update={"capture": old.dashboard.capture}),

@@ -21,9 +21,11 @@ from pydantic import BaseModel, ValidationError
 
 from mcpstead.config import (
     BEARER_TOKEN_ENV,
+    INSTANCE_ID_ENV,
     MIN_BEARER_TOKEN,
     SERVER_NAME_PATTERN,
     GatewayConfig,
+    instance_id_problem,
     redact_url,
     shown_value,
     type_name,
@@ -44,6 +46,8 @@ class _Problem:
     message: str
     at_key: bool
     """The key itself is the problem (unknown, or not allowed), so the position is the key's, not its value's."""
+    outside: bool = False
+    """Not in the file (an environment variable): no line and column."""
 
 
 @dataclass
@@ -54,15 +58,15 @@ class _Problems:
     document: YamlDocument
     items: list[_Problem] = field(default_factory=list)
 
-    def add(self, path: str, message: str, *, at_key: bool = False) -> None:
-        self.items.append(_Problem(path, message, at_key))
+    def add(self, path: str, message: str, *, at_key: bool = False, outside: bool = False) -> None:
+        self.items.append(_Problem(path, message, at_key, outside))
 
     def raise_if_any(self) -> None:
         if self.items:
             raise ConfigError([self._line(problem) for problem in self.items])
 
     def _line(self, problem: _Problem) -> str:
-        at = self.document.position(problem.path, at_key=problem.at_key)
+        at = None if problem.outside else self.document.position(problem.path, at_key=problem.at_key)
         where = f"{self.file}:{at}" if at is not None else self.file
         if not problem.path:
             return f"{where}: {problem.message}"
@@ -119,8 +123,11 @@ def parse_config(text: str, file: str, environ: Mapping[str, str] = os.environ) 
         for error in exc.errors():
             problems.add(_format_loc(error["loc"]), _describe(error), at_key=error["type"] == "extra_forbidden")
     problems.items.sort(key=lambda item: _path_order(written, item.path))  # as written: a dropped key keeps its place
+    instance_id = _instance_id_from_env(environ, problems)
     problems.raise_if_any()
     assert config is not None
+    if instance_id is not None:
+        config = config.model_copy(update={"instance_id": instance_id})
     config._path = file
     if config.mcp.auth.mode == "bearer":
         config._bearer_token = Secret(environ[BEARER_TOKEN_ENV])
@@ -129,6 +136,16 @@ def parse_config(text: str, file: str, environ: Mapping[str, str] = os.environ) 
             server.auth._token = Secret(environ[server.auth.token_env])
         server._target_as_written = _target_as_written(written["servers"][index])
     return config
+
+
+def _instance_id_from_env(environ: Mapping[str, str], problems: _Problems) -> str | None:
+    """$MCPSTEAD_INSTANCE_ID, which overrides the file's `instance_id` (empty: unset, as in the shell)."""
+    value = environ.get(INSTANCE_ID_ENV) or None
+    problem = instance_id_problem(value) if value is not None else None
+    if problem is not None:
+        problems.add("", f"environment variable {INSTANCE_ID_ENV}: {problem}", outside=True)
+        return None
+    return value
 
 
 def _target_as_written(server: dict[str, Any]) -> str:

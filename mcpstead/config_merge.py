@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from mcpstead.client_import import Imported, ImportedServer
+from mcpstead.config import INSTANCE_ID_ENV
 from mcpstead.config_load import parse_config
 from mcpstead.errors import ClientConfigError, ConfigError
 
@@ -22,7 +23,7 @@ PLACEHOLDER = "http://placeholder.invalid"
 """What an unset variable stands for while a config is checked: long enough for a token, and still a URL
 where a variable makes up the start of one."""
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}")
-_OPTIONAL_ENV = ("MCPSTEAD_INSTANCE_ID",)
+_OPTIONAL_ENV = (INSTANCE_ID_ENV,)
 """Variables the gateway reads when they are set, and does without when not."""
 
 

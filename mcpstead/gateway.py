@@ -22,6 +22,7 @@ from mcpstead.config_diff import diff_configs, effective_config
 from mcpstead.config_load import load_config
 from mcpstead.dashboard_client import DashboardClient
 from mcpstead.errors import ConfigError, UnknownUpstreamError
+from mcpstead.exposure import is_exposed, refusal, warning
 from mcpstead.fanout import SessionFanout, TaskBook
 from mcpstead.forwarder import Forwarder
 from mcpstead.headers import header_annotations
@@ -69,8 +70,11 @@ class Gateway:
         listen_url: str = "",
         log_ring: LogRing | None = None,
         connect: Connect = connect_transport,
+        allow_unauthenticated: bool = False,
     ) -> None:
         self.config = config
+        self.allow_unauthenticated = allow_unauthenticated
+        """The user passed --allow-unauthenticated: an exposed config (exposure.py) runs, with a warning."""
         self._connect = connect
         """How supervisors make upstream connections (tests pass a fake)."""
         self.log_ring = log_ring
@@ -78,7 +82,7 @@ class Gateway:
         self.reload_lock = asyncio.Lock()
         self.clock = clock or SystemClock()
         self.listen_url = listen_url
-        self.sessions = SessionStore()
+        self.sessions = SessionStore(config.instance_id)
         self.modern_clients = ModernClients()
         """2026-07-28 clients (they hold no session), for the dashboard."""
         self.calls = CallLog()
@@ -300,7 +304,12 @@ class Gateway:
             catalog_problems=self.catalog.problems,
             offered=self.catalog.offered,
             client_seen=self.metrics.sessions_total > 0 or self.metrics.era_requests["modern"] > 0,
+            warnings=self.warnings(),
         )
+
+    def warnings(self) -> tuple[str, ...]:
+        """What the user must not miss while it is true: for /health, the log and the dashboard's header."""
+        return (warning(self.config),) if is_exposed(self.config) else ()
 
     # -- sessions --------------------------------------------------------------------------------------
 
@@ -371,6 +380,9 @@ class Gateway:
             now = self.clock.wall()
             try:
                 new = load_config(self.config.path)
+                running = effective_config(self.config, new)  # host and port stay as bound
+                if is_exposed(running) and not self.allow_unauthenticated:
+                    raise ConfigError([f"{self.config.path}: {refusal(running)}"])
             except ConfigError as exc:
                 outcome = ReloadView(at=now, ok=False, errors=tuple(exc.problems))
                 reload_log.error("config reload failed; keeping the running config: %s", " | ".join(exc.problems))

@@ -27,6 +27,7 @@ from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
 from mcpstead.downstream.serving import CoalescingHttpToolsProtocol, cut_off_slow_readers
 from mcpstead.errors import StartupError
+from mcpstead.exposure import is_exposed, refusal
 from mcpstead.gateway import Gateway
 from mcpstead.logs import LogRing
 from mcpstead.reload import watch_config
@@ -76,11 +77,29 @@ def run(
     watch: bool = False,
     log_ring: LogRing | None = None,
     capture: Path | None = None,
+    allow_unauthenticated: bool = False,
 ) -> int:
     """Run until SIGINT/SIGTERM (or the frontend quits). Returns the process exit code."""
+    refuse_exposure(config, allow_unauthenticated)  # before the port is even bound
     sock = bind(config.host, config.port)
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(serve(config, sock, frontend, watch=watch, log_ring=log_ring, capture=capture))
+        return runner.run(
+            serve(
+                config,
+                sock,
+                frontend,
+                watch=watch,
+                log_ring=log_ring,
+                capture=capture,
+                allow_unauthenticated=allow_unauthenticated,
+            )
+        )
+
+
+def refuse_exposure(config: GatewayConfig, allow_unauthenticated: bool) -> None:
+    """No auth beyond loopback is a StartupError unless allowed (exposure.py)."""
+    if is_exposed(config) and not allow_unauthenticated:
+        raise StartupError(refusal(config))
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -101,12 +120,14 @@ async def serve(
     watch: bool = False,
     log_ring: LogRing | None = None,
     capture: Path | None = None,
+    allow_unauthenticated: bool = False,
 ) -> int:
     """Serve on `sock` until `stop` is set (SIGINT/SIGTERM set it when `handle_signals`; SIGHUP reloads a
     headless gateway and stops one with a dashboard, whose terminal hung up).
 
 
-    `watch` reloads the config when its file is saved; `capture` appends every message to that file.
+    `watch` reloads the config when its file is saved; `capture` appends every message to that file;
+    `allow_unauthenticated` lets an exposed config (exposure.py) run, with a warning.
     """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -115,7 +136,11 @@ async def serve(
     signals: tuple[signal.Signals, ...] = ()
     stopping: _Stopping | None = None
     try:
-        async with Gateway(config, listen_url=url, log_ring=log_ring) as gateway, _capturing(gateway, capture):
+        refuse_exposure(config, allow_unauthenticated)
+        async with (
+            Gateway(config, listen_url=url, log_ring=log_ring, allow_unauthenticated=allow_unauthenticated) as gateway,
+            _capturing(gateway, capture),
+        ):
             if frontend is not None:
                 gateway.keep_traffic()
             if handle_signals:
@@ -155,6 +180,8 @@ async def serve(
             if watch:
                 background.spawn(watch_config(gateway.config.path, gateway.reload, stop))
             log.info("mcpstead listening on %s", url)
+            for text in gateway.warnings():
+                log.warning("%s", text)
             if on_ready is not None:
                 on_ready(url)
             frontend_task = asyncio.create_task(frontend.run(gateway, stop), name="frontend") if frontend else None

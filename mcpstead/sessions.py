@@ -198,8 +198,17 @@ class ModernClients:
         return tuple(client.view(wall_now, monotonic_now) for client in self._clients.values())
 
 
+INSTANCE_SEPARATOR = "."
+"""Between the instance id and the random part of a session id: never in either (token_urlsafe's alphabet is
+[A-Za-z0-9_-]), so a proxy routes on everything before the first '.' (deploy/nginx/mcpstead.conf)."""
+
+
 class SessionStore:
-    def __init__(self) -> None:
+    def __init__(self, instance_id: str | None = None) -> None:
+        self.instance_id = instance_id
+        """The prefix of every session id this store issues (`<instance_id>.<random>`); None: the random part
+        alone. Fixed for the life of the process (a reload that changes it is ignored until a restart)."""
+        self._prefix = f"{instance_id}{INSTANCE_SEPARATOR}" if instance_id else ""
         self._sessions: dict[str, DownstreamSession] = {}
         self.dashboard: DownstreamSession | None = None
         """The dashboard's own session: outside the store (no limit, no idle end, not listed), but among
@@ -215,8 +224,9 @@ class SessionStore:
         self, *, protocol_version: str, client_name: str, client_version: str, wall: float, monotonic: float
     ) -> DownstreamSession:
         # 192 bits from the OS's CSPRNG (a uuid4 has only 122), URL-safe base64: visible ASCII as the spec requires.
+        # Behind a load balancer the instance id goes first, so the balancer can route the session home.
         session = DownstreamSession(
-            session_id=secrets.token_urlsafe(SESSION_ID_BYTES),
+            session_id=self._prefix + secrets.token_urlsafe(SESSION_ID_BYTES),
             protocol_version=protocol_version,
             client_name=client_name,
             client_version=client_version,

@@ -160,6 +160,8 @@ class GatewaySnapshot:
     client_seen: bool = False
     """Whether a client has come since start: a session opened, or a 2026-07-28 request (those hold no
     session). The dashboard's own requests do not count."""
+    warnings: tuple[str, ...] = ()
+    """What the user must not miss while it holds (listening beyond loopback without auth)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,12 +25,14 @@ def health_document(gateway: Gateway) -> dict[str, Any]:
     reload = gateway.last_reload
     return {
         "status": "ok" if all(u.connected for u in upstreams) else "degraded",
+        "instance_id": gateway.sessions.instance_id,
         "uptime_seconds": round(gateway.clock.monotonic() - gateway.started_monotonic, 6),
         "servers": [_server(upstream, gateway, now) for upstream in upstreams],
         "sessions": len(gateway.sessions),
         "sessions_idle": sum(1 for s in gateway.sessions if idle_since - s.last_activity > IDLE_SESSION_SECONDS),
         "session_idle_ttl_seconds": gateway.config.mcp.session.idle_ttl_seconds,
         "problems": list(gateway.catalog.problems),
+        "warnings": list(gateway.warnings()),
         "requests_by_era": dict(gateway.metrics.era_requests),
         "last_reload": None
         if reload is None

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-
-def is_loopback_host(host: str) -> bool:
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
+from mcpstead.exposure import is_loopback_host
 
 _HOST = re.compile(r"^(?P<name>\[[0-9a-f:.]+\]|[^\[\]:/@\s]+)(?::(?P<port>\d{1,5}))?$")
 """RFC 9110 Host: a bracketed IPv6 literal or a name, then an optional port, and nothing else."""

@@ -12,16 +12,20 @@ async def test_health_with_no_servers(h: Any) -> None:
     body = response.json()
     assert set(body) == {
         "status",
+        "instance_id",
         "uptime_seconds",
         "servers",
         "sessions",
         "sessions_idle",
         "session_idle_ttl_seconds",
         "problems",
+        "warnings",
         "requests_by_era",
         "last_reload",
     }
     assert body["status"] == "ok"
+    assert body["instance_id"] is None
+    assert body["warnings"] == []
     assert body["requests_by_era"] == {"legacy": 0, "modern": 0}
     assert body["servers"] == []
     assert isinstance(body["uptime_seconds"], float) and body["uptime_seconds"] >= 0

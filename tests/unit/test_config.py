@@ -57,7 +57,7 @@ def server(extra: str = "", name: str = "a", transport: str = "url: http://127.0
 
 
 def test_key_lists_hold_the_documented_keys() -> None:
-    assert TOP_KEYS == "host, port, mcp, servers, metrics, logging, limits, dashboard"
+    assert TOP_KEYS == "host, port, instance_id, mcp, servers, metrics, logging, limits, dashboard"
     assert MCP_KEYS.startswith("auth, session, max_body_bytes, allowed_origins, allowed_hosts")
     assert SERVER_KEYS.startswith(
         "name, url, command, args, env, cwd, protocol, required, auth, headers, quirks, reconnect, tools, "

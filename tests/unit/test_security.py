@@ -7,7 +7,8 @@ import pytest
 from mcpstead.config import BEARER_TOKEN_ENV, GatewayConfig
 from mcpstead.config_load import parse_config
 from mcpstead.downstream.auth import auth_failure
-from mcpstead.downstream.security import RequestGuard, is_loopback_host
+from mcpstead.downstream.security import RequestGuard
+from mcpstead.exposure import is_loopback_host
 
 LOOPBACK = RequestGuard("127.0.0.1", (), ())
 

@@ -49,6 +49,7 @@ class StatusHeader(Horizontal):
     def apply(self, snapshot: GatewaySnapshot, now: float) -> None:
         self._last = (snapshot, now)
         facts = Text.assemble(
+            *((("⚠ UNAUTHENTICATED", "bold white on red"), " ") if snapshot.warnings else ()),
             (snapshot.listen_url or "not listening", "bold"),
             ("  auth ", "dim"),
             snapshot.auth_mode,
