@@ -7,6 +7,7 @@ the reference gateway's, plus stdio upstreams, per-upstream call timeouts and mc
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import re
 import typing
 from typing import Annotated, Any, Literal
@@ -88,6 +89,20 @@ class McpConfig(_Model):
     """Browser origins allowed besides the loopback ones, e.g. `http://localhost:5173`."""
     allowed_hosts: tuple[str, ...] = Field((), strict=False)
     """Host header values allowed besides loopback names when bound to loopback."""
+    trusted_proxies: tuple[str, ...] = Field((), strict=False)
+    """Addresses or networks of reverse proxies (nginx) in front of the gateway, e.g. `127.0.0.1`: a
+    request from one of them is counted against limits.sessions_per_client by the client address the
+    proxy puts last in X-Forwarded-For, not by the proxy's own."""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"'{entry}' is not an IP address or network (like 127.0.0.1 or 10.0.0.0/8)") from None
+        return value
 
 
 class UpstreamAuthConfig(_Model):

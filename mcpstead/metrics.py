@@ -43,6 +43,8 @@ class UpstreamSource(Protocol):
     def last_seen(self) -> float | None: ...
     @property
     def stats(self) -> UpstreamStats: ...
+    @property
+    def calls_in_flight(self) -> int: ...
 
 
 @dataclass(slots=True)
@@ -248,6 +250,11 @@ def _upstream_families(supervisors: Iterable[UpstreamSource], now: float) -> Ite
     yield per("mcpstead_upstream_connected", "Upstream connection state.", lambda u: float(u.status == "ready"))
     yield per("mcpstead_upstream_tools_count", "Cached upstream tool count.", lambda u: float(len(u.raw_tools)))
     yield per("mcpstead_upstream_reconnects", "Upstream reconnect cycles.", lambda u: float(u.reconnects), "counter")
+    yield per(
+        "mcpstead_upstream_calls_in_flight",
+        "Requests relayed to the upstream (its shared session and per-client ones) and not answered yet.",
+        lambda u: float(u.calls_in_flight),
+    )
     yield per(
         "mcpstead_upstream_last_seen_seconds",
         "Seconds since upstream success.",

@@ -19,6 +19,7 @@ from mcpstead import jsonrpc
 from mcpstead.context import RequestContext
 from mcpstead.downstream.modern import ModernEndpoint
 from mcpstead.downstream.reply import RequestReply
+from mcpstead.downstream.security import client_address
 from mcpstead.downstream.streams import sse_event
 from mcpstead.gateway import Gateway
 from mcpstead.protocol import BATCH_VERSION, IMPLEMENTATION, SUPPORTED_VERSIONS, classify_era, negotiate_version
@@ -217,7 +218,11 @@ class McpEndpoint:
             gateway.metrics.request("initialize", False)
             return http_error(400, jsonrpc.INVALID_REQUEST, "Invalid Request: this session is already initialized")
         limits = gateway.config.limits
-        address = request.client.host if request.client else None
+        address = client_address(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            gateway.config.mcp.trusted_proxies,
+        )
         if len(gateway.sessions) >= limits.sessions:
             gateway.metrics.limit_hit("sessions")
             gateway.metrics.request("initialize", False)

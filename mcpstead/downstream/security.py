@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -43,3 +44,23 @@ class RequestGuard:
             return True
         parts = urlsplit(origin)
         return parts.scheme in ("http", "https") and is_loopback_host(parts.hostname or "")
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted_proxies: Iterable[str]) -> str | None:
+    """Who a request is from, for per-client limits: the peer, or, when the peer is a trusted proxy, the
+    address that proxy appended last to X-Forwarded-For (earlier entries are the client's to forge)."""
+    if peer is None or not forwarded_for or not _in_networks(peer, trusted_proxies):
+        return peer
+    last = forwarded_for.rsplit(",", 1)[-1].strip()
+    try:
+        return str(ipaddress.ip_address(last))
+    except ValueError:
+        return peer
+
+
+def _in_networks(address: str, networks: Iterable[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)

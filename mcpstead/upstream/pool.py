@@ -44,6 +44,14 @@ class ClientSessionPool:
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._sessions
 
+    def calls_in_flight(self) -> int:
+        """Requests sent on the clients' upstream sessions and not answered yet (for /metrics)."""
+        return sum(
+            len(future.result().inbound.calls)
+            for future in self._sessions.values()
+            if future.done() and not future.cancelled() and future.exception() is None
+        )
+
     async def get(self, session: DownstreamSession) -> ClientSession:
         """The client's upstream session, opened on first use (concurrent first requests share one open)."""
         pending = self._sessions.get(session.session_id)

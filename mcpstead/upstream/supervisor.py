@@ -150,6 +150,11 @@ class UpstreamSupervisor:
         self._set_status("stopped")
 
     @property
+    def calls_in_flight(self) -> int:
+        """Requests relayed to this upstream and not answered yet: on its shared session and the clients' own."""
+        return len(self.inbound.calls) + self.pool.calls_in_flight()
+
+    @property
     def raw_tools(self) -> tuple[dict[str, Any], ...]:
         return self.lists.get("tools", ())
 

@@ -34,6 +34,23 @@ async def test_sessions_in_total_and_per_client_address(start: Any) -> None:
         assert await h.initialize()  # room again
 
 
+async def test_behind_a_trusted_proxy_sessions_count_by_forwarded_client(start: Any) -> None:
+    """nginx in front (mcp.trusted_proxies): each client counts by the address nginx appended last to
+    X-Forwarded-For, so one busy client cannot fill the proxy's share; an untrusted peer's header is ignored."""
+    async with start("mcp:\n  trusted_proxies: [127.0.0.0/8]\nlimits: {sessions_per_client: 1}\n") as h:
+        await h.initialize(headers={"x-forwarded-for": "10.0.0.7"})
+        await h.initialize(headers={"x-forwarded-for": "10.0.0.8"})
+        forged = {"x-forwarded-for": "10.9.9.9, 10.0.0.7"}  # the client wrote the first entry itself
+        response = await h.post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}, headers=forged)
+        assert "1 sessions are open from 10.0.0.7 (limits.sessions_per_client)" in h.http_error(response, 429, -32600)
+    async with start("limits: {sessions_per_client: 1}\n") as h:  # no trusted proxy: the peer counts
+        await h.initialize(headers={"x-forwarded-for": "10.0.0.7"})
+        response = await h.post(
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}, headers={"x-forwarded-for": "10.0.0.8"}
+        )
+        assert "from 127.0.0.1 (limits.sessions_per_client)" in h.http_error(response, 429, -32600)
+
+
 async def test_get_streams(start: Any) -> None:
     async with start("limits: {get_streams: 1}\n") as h:
         one, two = await h.initialize(), await h.initialize()

@@ -150,7 +150,8 @@ def start_instance(
     port = free_port()
     config = directory / f"instance-{instance_id}.yaml"
     own = "" if by_env else f"instance_id: {instance_id}\n"
-    config.write_text(f"port: {port}\n{own}{servers}", encoding="utf-8")
+    trusted = "mcp:\n  trusted_proxies: [127.0.0.1]\n"  # nginx: clients count by X-Forwarded-For
+    config.write_text(f"port: {port}\n{own}{trusted}{servers}", encoding="utf-8")
     env = {INSTANCE_ID_ENV: instance_id} if by_env else {}
     log = directory / f"instance-{instance_id}.log"
     popen = _spawn([sys.executable, "-m", "mcpstead", "serve", "--config", str(config)], log, env)

@@ -7,7 +7,7 @@ import pytest
 from mcpstead.config import BEARER_TOKEN_ENV, GatewayConfig
 from mcpstead.config_load import parse_config
 from mcpstead.downstream.auth import auth_failure
-from mcpstead.downstream.security import RequestGuard
+from mcpstead.downstream.security import RequestGuard, client_address
 from mcpstead.exposure import is_loopback_host
 
 LOOPBACK = RequestGuard("127.0.0.1", (), ())
@@ -174,3 +174,22 @@ def test_scheme_is_case_insensitive() -> None:
 def test_bearer_mode_without_a_loaded_token_is_internal() -> None:
     config = GatewayConfig.model_validate({"mcp": {"auth": {"mode": "bearer"}}})
     assert auth_failure(config, f"Bearer {TOKEN}") == "internal"
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "client"),
+    [
+        ("127.0.0.1", "10.0.0.7", ["127.0.0.1"], "10.0.0.7"),
+        ("127.0.0.1", "1.2.3.4, 10.0.0.7", ["127.0.0.0/8"], "10.0.0.7"),  # the proxy's own entry is last
+        ("127.0.0.1", "10.0.0.7", [], "127.0.0.1"),  # no proxy trusted: the header is anyone's to write
+        ("10.1.1.1", "10.0.0.7", ["127.0.0.1"], "10.1.1.1"),  # from elsewhere: the header is ignored
+        ("127.0.0.1", "not-an-address", ["127.0.0.1"], "127.0.0.1"),
+        ("127.0.0.1", None, ["127.0.0.1"], "127.0.0.1"),
+        ("::1", "2001:db8::1", ["::1"], "2001:db8::1"),
+        (None, "10.0.0.7", ["127.0.0.1"], None),
+    ],
+)
+def test_client_address_behind_a_trusted_proxy(
+    peer: str | None, forwarded: str | None, trusted: list[str], client: str | None
+) -> None:
+    assert client_address(peer, forwarded, trusted) == client
