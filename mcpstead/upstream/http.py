@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -47,6 +47,9 @@ LISTEN_RETRY_SECONDS = (1.0, 30.0)
 """First and longest wait before the GET stream is opened again after it ended."""
 SESSION_STATE = frozenset({"logging/setLevel", "resources/subscribe", "resources/unsubscribe"})
 """Requests that leave state in the upstream session; a re-initialized session gets them again."""
+DRAIN_SECONDS = 5.0
+"""How long the rest of an SSE answer's stream (after the answer: usually only its end) is read for, so that
+its connection goes back to the pool; a stream still open after that is closed."""
 LISTEN_OPEN_SECONDS = 2.0
 """How long requests after the handshake wait for the GET stream to open. A server drops what it sends
 outside any request while no GET stream is open (a roots/list a tool asks for), so a call sent at once
@@ -111,6 +114,8 @@ class StreamableHttpConnection:
         self._client: aiohttp.ClientSession | None = None
         self._answering: set[aiohttp.ClientResponse] = set()
         """Responses being read; closing the connection closes them, so no request outlives it."""
+        self._draining: set[aiohttp.ClientResponse] = set()
+        """SSE answers whose stream is read to its end after the answer (`_drain`), which releases them."""
         self._handshake: dict[str, Any] | None = None
         """The initialize params, sent again when the upstream forgets the session."""
         self._state: dict[tuple[str, str], dict[str, Any] | None] = {}
@@ -280,15 +285,17 @@ class StreamableHttpConnection:
         self._on_wire("sent", content)
         try:
             sent_headers = self._headers() if headers is None else headers
-            async with client.post(self._url, data=content, headers=sent_headers) as response:
+            response = await client.post(self._url, data=content, headers=sent_headers)
+            try:
                 session_id = response.headers.get("mcp-session-id")
                 if session_id and message.get("method") == "initialize":
                     self._session_id = session_id
                 self._answering.add(response)
-                try:
-                    return await self._read_answer(response, expect_id, call)
-                finally:
-                    self._answering.discard(response)
+                return await self._read_answer(response, expect_id, call)
+            finally:
+                self._answering.discard(response)
+                if response not in self._draining:
+                    response.release()
         except aiohttp.ClientError as exc:
             if self._client is None:
                 raise UpstreamDisconnectedError(self._name, "the connection was closed") from None
@@ -367,13 +374,17 @@ class StreamableHttpConnection:
     ) -> dict[str, Any] | None:
         """Read events until the answer to `expect_id`; what comes before it goes to the inbound."""
         normalize = self._config.quirks.normalize_sse_events
+        events = sse_events(response.content.iter_any(), self._limit.max_bytes)
         try:
-            async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
+            async for kind, data in events:
                 self._on_wire("received", data)
                 message = sse_message(self._name, kind, data, normalize)
                 if message is None:
                     continue
                 if jsonrpc.is_response(message) and message.get("id") == expect_id:
+                    if not response.content.is_eof():
+                        self._draining.add(response)
+                        self._background.spawn(self._drain(response, events), name=f"drain-{self._name}")
                     return message
                 self._handle_inbound(message, call)
         except ValueError as exc:
@@ -383,6 +394,25 @@ class StreamableHttpConnection:
         if expect_id is None:
             return None
         raise UpstreamError(self._name, f"upstream '{self._name}' SSE stream ended before the response")
+
+    async def _drain(self, response: aiohttp.ClientResponse, events: AsyncIterator[tuple[str, str]]) -> None:
+        """Read an SSE answer's stream to its end after the answer, then release it. A response released
+        before its end closes its connection, which cost every call on an SSE upstream a new TCP connection;
+        read to the end, the connection goes back to the pool. What still comes belongs to no call."""
+        normalize = self._config.quirks.normalize_sse_events
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                async for kind, data in events:
+                    self._on_wire("received", data)
+                    message = sse_message(self._name, kind, data, normalize)
+                    if message is not None:
+                        self._handle_inbound(message, None)
+        except (aiohttp.ClientError, UpstreamError, ValueError, TimeoutError) as exc:
+            log.debug("upstream %s: the rest of an answer's stream was cut: %s", self._name, exc)
+            response.close()
+        finally:
+            self._draining.discard(response)
+            response.release()
 
     async def close(self) -> None:
         """End the upstream session (DELETE, bounded) and release the pooled connections."""
