@@ -31,9 +31,10 @@ USER mcpstead:mcpstead
 WORKDIR /home/mcpstead
 EXPOSE 8766
 # /health answers 200 while the process serves (an upstream that is down makes it "degraded", still 200, so
-# a broken upstream does not restart the gateway). A slim image has no curl: the standard library asks.
+# a broken upstream does not restart the gateway). A slim image has no curl: the standard library asks,
+# past any http_proxy the container was given. A config on another port: set MCPSTEAD_HEALTH_URL to match.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8766/health', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-c", "import os, sys, urllib.request as u; url = os.environ.get('MCPSTEAD_HEALTH_URL') or 'http://127.0.0.1:8766/health'; sys.exit(0 if u.build_opener(u.ProxyHandler({})).open(url, timeout=4).status == 200 else 1)"]
 # Exec form: mcpstead is PID 1 and gets SIGTERM (graceful stop) and SIGHUP (reload) itself. Run with
 # `--init` (compose: `init: true`) so orphans of stdio upstreams are reaped. Arguments given to `docker run`
 # are appended (e.g. `--log-format json`; a second `--config PATH` wins over this one).

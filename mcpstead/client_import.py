@@ -277,7 +277,7 @@ class _ServerReader:
                 described = self.file.inputs.get(input_id, "a VS Code input")
                 return self.reference(_env_name(input_id), f"VS Code input '{input_id}': {described}")
             variable, has_default, default = inner.partition(":-")
-            if _ENV_NAME.match(variable) and has_default and self.secret_default(key, default):
+            if _ENV_NAME.match(variable) and has_default and self.secret_default(key, variable, default, value):
                 return self.reference(
                     variable, f"the environment variable {variable} (its default looked like a secret: left out)"
                 )
@@ -290,14 +290,19 @@ class _ServerReader:
         return _REFERENCE.sub(one, value)
 
     @staticmethod
-    def secret_default(key: str, default: str) -> bool:
-        """A `${VAR:-default}` whose default is a credential: it is not copied (the variable must be set)."""
+    def secret_default(key: str, variable: str, default: str, whole: str) -> bool:
+        """A `${VAR:-default}` whose default is a credential: it is not copied (the variable must be set).
+        Named so by the key it is the value of, the variable, a `--flag=` it follows, or its own shape."""
+        if not default:
+            return False
         if "://" in default:
             try:
                 return urlsplit(default).password is not None
             except ValueError:
                 return False
-        return bool(default) and (bool(SECRET_NAME.search(key.rsplit(".", 1)[-1])) or looks_secret(default))
+        flag = whole.partition("=")[0] if whole.startswith("-") else ""
+        names = (key.rsplit(".", 1)[-1], variable, flag)
+        return any(SECRET_NAME.search(name) for name in names if name) or looks_secret(default)
 
     def reference(self, variable: str, origin: str, whole: str | None = None) -> str:
         self.file.result.variables.setdefault(

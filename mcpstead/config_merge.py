@@ -139,16 +139,23 @@ def merge_into(text: str, file: str, imported: Imported) -> Merge:
 
 def _after_last_item(text: str, item: yaml.Node, dash_column: int) -> int:
     """Where new items go: after the list's last item and the comments indented as list items (commented-out
-    servers), before blank lines and the less indented comments that introduce what follows. (A node ends
-    at the next token, past all of those.)"""
+    servers), before blank lines and the comments that introduce what follows: those less indented than the
+    dashes, or, for a list at column 0, the block of comments right above the next key. (A node ends at the
+    next token, past all of those.)"""
     end = text.find("\n", item.end_mark.index - 1)
     end = len(text) if end == -1 else end + 1
     item_line = text.rfind("\n", 0, item.start_mark.index) + 1
+    next_key_below = bool(text[end:].strip())
     while end > item_line:
         line_start = text.rfind("\n", 0, end - 1) + 1
         line = text[line_start:end]
         content = line.strip()
-        if content and not (content.startswith("#") and len(line) - len(line.lstrip(" ")) < dash_column):
+        indent = len(line) - len(line.lstrip(" "))
+        if not content:
+            next_key_below = False  # a blank line: the comments above it are not the next key's
+        elif not content.startswith("#"):
+            break
+        elif indent >= dash_column and not (dash_column == 0 and next_key_below):
             break
         end = line_start
     return end

@@ -33,7 +33,7 @@ def is_exposed(config: GatewayConfig) -> bool:
 def refusal(config: GatewayConfig) -> str:
     """Why the gateway will not start (or reload into) this config, and the three ways out."""
     return (
-        f"refusing to listen on {config.host}:{config.port} with mcp.auth.mode: none: anyone who can reach "
+        f"refusing to listen on {_address(config)} with mcp.auth.mode: none: anyone who can reach "
         "that address could call every upstream tool. Set mcp.auth.mode: bearer (the token in "
         f"MCPSTEAD_BEARER_TOKEN), listen on 127.0.0.1, or pass {ALLOW_FLAG} if the network is the boundary"
     )
@@ -42,6 +42,12 @@ def refusal(config: GatewayConfig) -> str:
 def warning(config: GatewayConfig) -> str:
     """The standing warning while an exposed gateway runs because the user allowed it."""
     return (
-        f"UNAUTHENTICATED: listening on {config.host}:{config.port} with mcp.auth.mode: none "
+        f"UNAUTHENTICATED: listening on {_address(config)} with mcp.auth.mode: none "
         f"({ALLOW_FLAG}); anyone who can reach it can call every upstream tool"
     )
+
+
+def _address(config: GatewayConfig) -> str:
+    host = config.host
+    return f"[{host.strip('[]')}]:{config.port}" if ":" in host else f"{host}:{config.port}"
+

@@ -38,6 +38,7 @@ from mcpstead.state import (
     RunningRequest,
     TrafficRecord,
     UpstreamView,
+    short_session_id,
 )
 from mcpstead.sync import UpstreamSync
 from mcpstead.traffic import Traffic, TrafficRing
@@ -328,7 +329,7 @@ class Gateway:
         self.metrics.session_opened()
         log.debug(
             "session %s opened by %s %s (%s)",
-            session.session_id[:8],
+            short_session_id(session.session_id),
             session.client_name,
             session.client_version,
             protocol_version,
@@ -350,9 +351,9 @@ class Gateway:
         if session is None:
             return False
         session.end()
-        self.spawn(self._release(session), f"release-{session_id[:8]}")
+        self.spawn(self._release(session), f"release-{short_session_id(session_id)}")
         self.metrics.session_ended(reason, self.clock.monotonic() - session.started)
-        log.debug("session %s ended (%s)", session_id[:8], reason)
+        log.debug("session %s ended (%s)", short_session_id(session_id), reason)
         self.bump()
         return True
 
@@ -380,16 +381,8 @@ class Gateway:
             now = self.clock.wall()
             try:
                 new = load_config(self.config.path)
-                running = effective_config(self.config, new)  # host and port stay as bound
-                if is_exposed(running) and not self.allow_unauthenticated:
-                    raise ConfigError([f"{self.config.path}: {refusal(running)}"])
             except ConfigError as exc:
-                outcome = ReloadView(at=now, ok=False, errors=tuple(exc.problems))
-                reload_log.error("config reload failed; keeping the running config: %s", " | ".join(exc.problems))
-                self.metrics.config_reload(ok=False)
-                self.last_reload = outcome
-                self.bump()
-                return outcome
+                return self._reload_failed(now, exc.problems)
             return await self._apply_config(new, now)
 
     async def apply_config(self, new: GatewayConfig) -> ReloadView:
@@ -398,7 +391,20 @@ class Gateway:
         async with self.reload_lock:
             return await self._apply_config(new, self.clock.wall())
 
+    def _reload_failed(self, now: float, problems: list[str]) -> ReloadView:
+        outcome = ReloadView(at=now, ok=False, errors=tuple(problems))
+        reload_log.error("config reload failed; keeping the running config: %s", " | ".join(problems))
+        self.metrics.config_reload(ok=False)
+        self.last_reload = outcome
+        self.bump()
+        return outcome
+
     async def _apply_config(self, new: GatewayConfig, now: float) -> ReloadView:
+        running = effective_config(self.config, new)  # host and port stay as bound
+        if is_exposed(running) and not self.allow_unauthenticated:
+            return self._reload_failed(now, [f"{new.path or self.config.path}: {refusal(running)}"])
+        if is_exposed(running) and not is_exposed(self.config):
+            reload_log.warning("%s", warning(running))
         diff = diff_configs(self.config, new)
         for setting in diff.ignored:
             reload_log.warning("config reload ignored a change to %s; restart required", setting)

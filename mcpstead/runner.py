@@ -44,9 +44,13 @@ class Frontend(Protocol):
 
 
 def bind(host: str, port: int) -> socket.socket:
+    """The listening socket. `::` (every IPv6 address) takes IPv4 too where the system allows, as `0.0.0.0`
+    users expect (a container's published port arrives over IPv4)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    address = host.strip("[]")
+    everywhere = family == socket.AF_INET6 and address == "::" and socket.has_dualstack_ipv6()
     try:
-        sock = socket.create_server((host.strip("[]"), port), family=family, backlog=1024)
+        sock = socket.create_server((address, port), family=family, backlog=1024, dualstack_ipv6=everywhere)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         raise StartupError(f"cannot listen on {host}:{port}: {reason}") from None

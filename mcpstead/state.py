@@ -251,3 +251,16 @@ class GatewayView(Protocol):
     def on_notification(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Be told what reaches the dashboard's session outside its requests (resource updates)."""
         ...
+
+
+SHORT_SESSION_CHARS = 8
+
+
+def short_session_id(session_id: str) -> str:
+    """A session as logs, records and the dashboard show it: its instance prefix (`a.`, see instance_id)
+    kept whole, then the first 8 characters of its random part; enough to tell sessions apart, too few to
+    use one."""
+    prefix, dot, rest = session_id.partition(".")
+    if dot and rest:
+        return f"{prefix}.{rest[:SHORT_SESSION_CHARS]}"
+    return session_id[:SHORT_SESSION_CHARS]

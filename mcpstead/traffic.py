@@ -20,10 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from mcpstead.state import Direction, Hop, TrafficRecord
-
-SESSION_CHARS = 8
-"""A session appears by the first characters of its id: enough to tell sessions apart, too few to use one."""
+from mcpstead.state import Direction, Hop, TrafficRecord, short_session_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +38,7 @@ Sink = Callable[[TrafficRecord], None]
 
 
 def short_session(session_id: str | None) -> str | None:
-    return session_id[:SESSION_CHARS] if session_id else None
+    return short_session_id(session_id) if session_id else None
 
 
 class Traffic:

@@ -10,7 +10,7 @@ from datetime import datetime, tzinfo
 
 from rich.text import Text
 
-from mcpstead.state import CallOutcome, TransportShown, UpstreamStatus
+from mcpstead.state import CallOutcome, TransportShown, UpstreamStatus, short_session_id
 from tui.runs import RunKind
 
 STATUS_STYLES: dict[UpstreamStatus, str] = {
@@ -128,8 +128,8 @@ def level(name: str) -> Text:
 
 
 def short_id(session_id: str) -> str:
-    """The first eight characters of a session id: enough to tell sessions apart on screen."""
-    return session_id[:8]
+    """A session id as the screen shows it (its instance prefix, then eight characters)."""
+    return short_session_id(session_id)
 
 
 def rate(per_second: float) -> str:

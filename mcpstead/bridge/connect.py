@@ -1,9 +1,10 @@
 """`mcpstead connect`: read the client's messages from stdin and relay them through a GatewayLink.
 
-Requests run concurrently (a long tools/call does not hold up a ping or a cancellation), each once the one
-before it has gone out; initialize, notifications and answers to the gateway's requests are relayed one at a
-time, in the order the client sent them, so nothing overtakes what the client sent before it. The bridge ends when the client closes stdin or
-stdout (exit 0), or when the gateway stays out of reach past the retry window (exit 1), and says why on stderr.
+Requests run concurrently (a long tools/call does not hold up a ping or a cancellation), each sent once the
+one before it has gone out to the socket; initialize, notifications and answers to the gateway's requests
+are relayed one at a time, in the order the client sent them. The bridge ends when the client closes stdin
+or stdout (exit 0), or when the gateway stays out of reach past the retry window (exit 1), and says why on
+stderr.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ async def _pump(
     lines: ClientLines, writer: ClientWriter, link: GatewayLink, requests: dict[Any, asyncio.Task[None]]
 ) -> str:
     """Relay the client's messages until it closes its side; returns why it ended. Each message waits until
-    the request before it has gone out to the gateway: they travel on separate connections, and a
-    cancellation must not arrive before its request."""
+    the request before it has been handed to the socket: they travel on separate connections, and a
+    cancellation sent at once could reach the gateway first (handed over first, it all but never does)."""
     previous = asyncio.Event()
     previous.set()
     while True:

@@ -56,8 +56,8 @@ class _Session:
 
 @dataclass
 class _Exchange:
-    """One client message on its way: whether its body has gone out to the gateway (what comes after it
-    waits for that, so a cancellation never overtakes its request on another connection), whether its
+    """One client message on its way: whether its body has been handed to the socket (what comes after it
+    waits for that, so a cancellation does not race its request over another connection), whether its
     answer came, and whether the client cancelled it."""
 
     message: Any

@@ -25,6 +25,7 @@ from mcpstead.gateway import Gateway
 from mcpstead.protocol import BATCH_VERSION, IMPLEMENTATION, SUPPORTED_VERSIONS, classify_era, negotiate_version
 from mcpstead.router import dispatch, server_capabilities
 from mcpstead.sessions import DownstreamSession
+from mcpstead.state import short_session_id
 
 log = logging.getLogger("mcpstead.downstream")
 SESSION_HEADER = "mcp-session-id"
@@ -198,7 +199,11 @@ class McpEndpoint:
             return rpc_response(answer, framing)
         if "method" not in message:  # the client's answer to a request we relayed to it
             if not session.resolve_client_answer(message):
-                log.debug("session %s answered %r, which nobody waits for", session.session_id[:8], message.get("id"))
+                log.debug(
+                    "session %s answered %r, which nobody waits for",
+                    short_session_id(session.session_id),
+                    message.get("id"),
+                )
             return Response(status_code=202)
         ctx = RequestContext(gateway, session, message["method"], params or {}, message.get("id"), received_at)
         if ctx.message_id is None:

@@ -14,6 +14,7 @@ from mcpstead import jsonrpc
 from mcpstead.context import RequestContext
 from mcpstead.downstream.streams import PostReply, run_cancellable
 from mcpstead.router import dispatch
+from mcpstead.state import short_session_id
 
 log = logging.getLogger("mcpstead.downstream")
 
@@ -62,7 +63,9 @@ class RequestReply:
             )
         if gone:
             log.debug(
-                "client of session %s hung up during %s", ctx.session.session_id[:8] if ctx.session else "-", ctx.method
+                "client of session %s hung up during %s",
+                short_session_id(ctx.session.session_id) if ctx.session else "-",
+                ctx.method,
             )
             await channel.abandon()
             return

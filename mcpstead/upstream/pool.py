@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from mcpstead.errors import UpstreamError
 from mcpstead.relay import InboundHooks, UpstreamInbound
 from mcpstead.sessions import DownstreamSession
+from mcpstead.state import short_session_id
 from mcpstead.upstream.base import Connection
 
 log = logging.getLogger("mcpstead.upstream")
@@ -95,7 +96,7 @@ class ClientSessionPool:
                 f"upstream '{self.upstream}': the per-client session was closed while it was opening",
                 reason="upstream_disconnected",
             )
-        log.debug("upstream %s: per-client session opened for %s", self.upstream, session.session_id[:8])
+        log.debug("upstream %s: per-client session opened for %s", self.upstream, short_session_id(session.session_id))
         return entry
 
     async def release(self, session_id: str) -> None:

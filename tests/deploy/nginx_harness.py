@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from mcpstead.config import INSTANCE_ID_ENV
+from tests.ports import free_port
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 SHIPPED_CONF = REPO_DIR / "deploy" / "nginx" / "mcpstead.conf"
@@ -44,12 +45,6 @@ def nginx_binary() -> str | None:
         if found is not None:
             return found
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def substitute(text: str, values: Mapping[str, str]) -> str:

@@ -7,7 +7,6 @@ import contextlib
 import json
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +15,8 @@ from typing import Any
 
 import httpx
 import yaml
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "mcpstead.json"
@@ -85,12 +86,6 @@ def alert_rules() -> list[dict[str, Any]]:
 
 def alert_expressions() -> list[Expression]:
     return [Expression(f"alert {rule['alert']}", rule["expr"]) for rule in alert_rules()]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def eventually(what: str, check: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:

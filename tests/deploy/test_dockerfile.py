@@ -15,7 +15,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ from tests.deploy.docker_files import (
     ignored,
     stages,
 )
+from tests.ports import free_port
 
 TOKEN = "dockerfile-test-token-0123456789"
 START_SECONDS = 30.0
@@ -100,6 +100,7 @@ def test_the_healthcheck_asks_health_with_the_standard_library(runtime: Stage) -
     assert command[:2] == ["python", "-c"], command
     assert "urllib.request" in command[2] and "curl" not in command[2]
     assert f"http://127.0.0.1:{container_config()['port']}/health" in command[2]
+    assert "ProxyHandler({})" in command[2] and "MCPSTEAD_HEALTH_URL" in command[2]
     assert {"interval", "timeout", "retries"} <= set(options)
 
 
@@ -150,12 +151,6 @@ def test_the_builder_stages_files_build_a_wheel_with_the_mcpstead_command(tmp_pa
 
 
 # -- the entrypoint, run -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def installed_mcpstead() -> str:
@@ -239,8 +234,12 @@ def test_the_entrypoint_serves_the_image_config_and_answers_the_healthcheck(runt
     log = tmp_path / "mcpstead.log"
     with running(argv, environment, log) as process:
         wait_for_health(process, f"http://127.0.0.1:{port}/health", log)
-        answer = subprocess.run(probe, capture_output=True, text=True, timeout=30)
-        assert answer.returncode == 0, answer.stderr
+        proxied = {**os.environ, "http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+        answer = subprocess.run(probe, capture_output=True, text=True, timeout=30, env=proxied)
+        assert answer.returncode == 0, answer.stderr  # a proxy the container was given is not asked
+        moved = {**os.environ, "MCPSTEAD_HEALTH_URL": f"http://127.0.0.1:{port}/health"}
+        answer = subprocess.run(on_this_machine(check), capture_output=True, text=True, timeout=30, env=moved)
+        assert answer.returncode == 0, answer.stderr  # another port, named by the variable
         wait_for_health(process, f"http://127.0.0.1:{port}/health", log, status="ok")  # the demo upstream is up
         health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
         assert [s["name"] for s in health["servers"]] == ["demo"], health
@@ -343,6 +342,9 @@ def test_grafana_in_compose_is_provisioned_with_the_datasource_and_the_dashboard
     (prometheus,) = [source for source in datasources if source["type"] == "prometheus"]
     assert prometheus["url"] == f"http://prometheus:{PROMETHEUS_PORT}"
     assert [str(p).rsplit(":", 1)[-1] for p in services["prometheus"]["ports"]] == [str(PROMETHEUS_PORT)]
+    for unauthenticated in ("prometheus", "grafana"):  # published on loopback only
+        assert all(str(p).startswith("127.0.0.1:") for p in services[unauthenticated]["ports"]), unauthenticated
+    assert ":?" in services["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]  # no default password
     providers = [
         provider
         for file in sorted((provisioning / "dashboards").glob("*.y*ml"))

@@ -1,6 +1,6 @@
 """Real Prometheus scraping a real gateway after real calls: the shipped dashboard's and alert rules'
 PromQL all evaluate, the key panels show data, and the rule file loads. promtool checks the shipped files and
-unit-tests the three alerts on synthetic series.
+unit-tests every alert on synthetic series.
 
 The gateway runs in the test's loop in front of a real SDK upstream (and one that is not there, so the
 upstream-down series exist); Prometheus scrapes it every second with a generated config that loads the
@@ -50,10 +50,11 @@ needs_promtool = pytest.mark.skipif(
 )
 WAIT = 15.0
 """Upper bound of every wait on Prometheus (scrapes are 1 s apart, rules evaluated every 1 s)."""
-ALERT_NAMES = {"McpsteadUpstreamDown", "McpsteadHighErrorRatio", "McpsteadReloadFailed"}
+ALERT_NAMES = {"McpsteadDown", "McpsteadUpstreamDown", "McpsteadHighErrorRatio", "McpsteadReloadFailed"}
 ALLOWED_EMPTY = {
     "panel 'Auth failures and limit hits' A": "no client is refused: auth is off and no limit is reached",
     "panel 'Auth failures and limit hits' B": "no client is refused: auth is off and no limit is reached",
+    "alert McpsteadDown": "the gateway answers every scrape (promtool's test below makes it fire)",
 }
 """Expressions that may return no series after this test's traffic, and why; every other one must have data."""
 
@@ -231,6 +232,7 @@ async def check_alerts(prom: Prometheus) -> None:
     # What this run makes true: an upstream down (pending for its minute), a failed reload (firing at once),
     # and 3 failures in the 13 calls of round 2 (pending for its 5 minutes).
     expected = {
+        "McpsteadDown": [],
         "McpsteadUpstreamDown": [("gone", "pending")],
         "McpsteadReloadFailed": [(None, "firing")],
         "McpsteadHighErrorRatio": [("sdk", "pending")],
@@ -269,7 +271,7 @@ def test_promtool_accepts_the_shipped_scrape_config_and_rules() -> None:
     assert config.returncode == 0, config.stdout + config.stderr
     rules = run_promtool("check", "rules", str(ALERTS))
     assert rules.returncode == 0, rules.stdout + rules.stderr
-    assert "SUCCESS: 3 rules found" in rules.stdout
+    assert f"SUCCESS: {len(ALERT_NAMES)} rules found" in rules.stdout
 
 
 def test_the_rules_name_the_three_alerts_with_their_thresholds() -> None:
@@ -339,6 +341,8 @@ def promtool_tests(rules: Path) -> dict[str, Any]:
             {
                 "interval": "15s",
                 "input_series": [
+                    # the gateway answers scrapes for 1 minute, then not
+                    series("up", "1x4 0x40"),
                     # up for 1 minute, then down (from 1m on); "steady" never goes down
                     series("mcpstead_upstream_connected", "1x4 0x40", server="flaky"),
                     series("mcpstead_upstream_connected", "1x44", server="steady"),
@@ -355,6 +359,8 @@ def promtool_tests(rules: Path) -> dict[str, Any]:
                     series("mcpstead_config_reloads_total", "_x8 1x39 2x20", result="error"),
                 ],
                 "alert_rule_test": [
+                    alert("McpsteadDown", "1m30s"),  # not answering for 30 s: not yet
+                    alert("McpsteadDown", "2m15s", {"severity": "critical"}),
                     alert("McpsteadUpstreamDown", "1m30s"),  # down for 30 s: not yet
                     alert("McpsteadUpstreamDown", "2m15s", down),  # down for more than 1 minute
                     alert("McpsteadHighErrorRatio", "3m"),  # above 5%, but not for 5 minutes yet
@@ -370,7 +376,7 @@ def promtool_tests(rules: Path) -> dict[str, Any]:
 
 
 @needs_promtool
-def test_promtool_unit_tests_the_three_alerts(tmp_path: Path) -> None:
+def test_promtool_unit_tests_every_alert(tmp_path: Path) -> None:
     shipped = yaml.safe_load(ALERTS.read_text())
     for group in shipped["groups"]:
         for rule in group["rules"]:

@@ -60,6 +60,7 @@ def test_the_unit_has_the_service_type_reload_restart_and_environment_file() -> 
     assert service["ExecStart"] == f"{SHIPPED_EXEC} serve --config /etc/mcpstead/config.yaml"
     assert service["ExecReload"] == "/bin/kill -HUP $MAINPID"
     assert service["Restart"] == "on-failure"
+    assert service["RestartPreventExitStatus"] == "2"  # a config error: a restart cannot fix it
     assert service["EnvironmentFile"] == "-/etc/mcpstead/mcpstead.env"
     assert unit_sections(UNIT.read_text())["Install"]["WantedBy"] == "multi-user.target"
 
@@ -83,7 +84,7 @@ def test_the_unit_is_sandboxed_without_forbidding_what_stdio_upstreams_need() ->
         "SystemCallArchitectures": "native",
     }
     assert {key: service.get(key) for key in required} == required
-    assert set(service["RestrictAddressFamilies"].split()) == {"AF_INET", "AF_INET6", "AF_UNIX"}
+    assert set(service["RestrictAddressFamilies"].split()) == {"AF_INET", "AF_INET6", "AF_UNIX", "AF_NETLINK"}
     # stdio upstreams are children in the same sandbox: JIT runtimes and browser sandboxes must keep working,
     # and the unit says why these are off.
     for kept_off in ("MemoryDenyWriteExecute", "RestrictNamespaces", "ProcSubset", "PrivateNetwork"):

@@ -14,16 +14,11 @@ import httpx
 import pytest
 
 from tests.integration.test_process import MCPSTEAD, wait_for_line
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 DEMO = "servers:\n  - name: demo\n    command: mcpstead\n    args: [demo-server]\n"
 TOKEN = "exposure-test-token-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -118,3 +113,17 @@ def test_allowed_it_runs_with_a_loud_warning_and_a_reload_cannot_turn_auth_off(t
     assert health(port)["warnings"] == []
     still = httpx.post(f"http://127.0.0.1:{port}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=5)
     assert still.status_code == 401  # the running config, bearer, holds
+
+
+def test_allowed_a_reload_that_turns_auth_off_is_warned_about(tmp_path: Path, processes: list) -> None:
+    port = free_port()
+    config = tmp_path / "gw.yaml"
+    config.write_text(f"host: 0.0.0.0\nport: {port}\nmcp:\n  auth:\n    mode: bearer\n" + DEMO)
+    process = serve(config, processes, "--allow-unauthenticated")
+    wait_for_line(process, r"listening on")
+    assert health(port)["warnings"] == []
+    config.write_text(f"host: 0.0.0.0\nport: {port}\n" + DEMO)
+    answer = httpx.post(f"http://127.0.0.1:{port}/-/reload", headers={"authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    wait_for_line(process, r"WARNING.*UNAUTHENTICATED: listening on 0\.0\.0\.0")
+    assert len(health(port)["warnings"]) == 1  # type: ignore[arg-type]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from mcp import Client
 
 from tests.conformance.suite import conformance_server
+from tests.ports import free_port
 
 pytestmark = [
     pytest.mark.integration,
@@ -74,12 +74,6 @@ def tmux(command: list[str], cwd: Path) -> Iterator[Terminal]:
 
 def _quote(part: str) -> str:
     return "'" + part.replace("'", "'\\''") + "'"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def wait_connected(base: str, *names: str) -> None:

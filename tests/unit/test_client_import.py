@@ -240,6 +240,16 @@ def test_write_into_a_config_without_servers(tmp_path: Path, start: str) -> None
             "  - name: new\n    command: tool\n\n# the metrics\nmetrics: {}\n",
         ),
         (
+            "servers:\n- name: a\n  command: x\n# - name: off\n\n# the logging section\nlogging: {level: info}\n",
+            "servers:\n- name: a\n  command: x\n# - name: off\n# from {src}\n- name: new\n  command: tool\n"
+            "\n# the logging section\nlogging: {level: info}\n",
+        ),
+        (
+            "servers:\n- name: a\n  command: x\n# the logging section\nlogging: {level: info}\n",
+            "servers:\n- name: a\n  command: x\n# from {src}\n- name: new\n  command: tool\n"
+            "# the logging section\nlogging: {level: info}\n",
+        ),
+        (
             "servers:\n- name: a\n  command: x\n\n\nport: 9000\n",
             "servers:\n- name: a\n  command: x\n# from {src}\n- name: new\n  command: tool\n\n\nport: 9000\n",
         ),
@@ -312,11 +322,17 @@ def test_a_secret_default_of_a_variable_is_left_out(tmp_path: Path) -> None:
                 "mcpServers": {
                     "a": {
                         "command": "x",
-                        "args": [f"--token=${{GH_TOKEN:-{secret}}}", "--region=${REGION:-eu-west-1}"],
+                        "args": [
+                            f"--token=${{GH_TOKEN:-{secret}}}",
+                            "--region=${REGION:-eu-west-1}",
+                            "--password=${DBP:-s3cr3t-Pa55}",
+                        ],
                         "env": {
                             "DB_PASSWORD": "${DB_PASSWORD:-changeme}",
                             "DB_URL": "${DB_URL:-postgres://u:pw0rd@127.0.0.1/db}",
                             "LEVEL": "${LEVEL:-debug}",
+                            "DATABASE": "${DB_SECRET:-s3cr3t-Pa55}",
+                            "X": "prefix-${PASSWORD:-hunter2hunter2}-suffix",
                         },
                     }
                 }
@@ -325,13 +341,19 @@ def test_a_secret_default_of_a_variable_is_left_out(tmp_path: Path) -> None:
     )
     imported = read_client_configs([path])
     entry = imported.servers[0].entry
-    assert entry["args"] == ["--token=${GH_TOKEN}", "--region=${REGION:-eu-west-1}"]
-    assert entry["env"] == {"DB_PASSWORD": "${DB_PASSWORD}", "DB_URL": "${DB_URL}", "LEVEL": "${LEVEL:-debug}"}
+    assert entry["args"] == ["--token=${GH_TOKEN}", "--region=${REGION:-eu-west-1}", "--password=${DBP}"]
+    assert entry["env"] == {
+        "DB_PASSWORD": "${DB_PASSWORD}",
+        "DB_URL": "${DB_URL}",
+        "LEVEL": "${LEVEL:-debug}",
+        "DATABASE": "${DB_SECRET}",
+        "X": "prefix-${PASSWORD}-suffix",
+    }
     assert {"GH_TOKEN", "DB_PASSWORD", "DB_URL"} <= set(imported.variables)
     assert "left out" in imported.variables["GH_TOKEN"].origin
     done = mcpstead("import", str(path))
     assert done.returncode == 0, done.stderr
-    for hidden in (secret, "changeme", "pw0rd"):
+    for hidden in (secret, "changeme", "pw0rd", "s3cr3t-Pa55", "hunter2hunter2"):
         assert hidden not in done.stdout and hidden not in done.stderr
 
 

@@ -36,3 +36,9 @@ def test_the_refusal_names_the_address_and_every_way_out_and_the_warning_the_fla
     assert text.startswith("refusing to listen on 0.0.0.0:9100 with mcp.auth.mode: none")
     assert all(way in text for way in ("mcp.auth.mode: bearer", "MCPSTEAD_BEARER_TOKEN", "127.0.0.1", "--allow-"))
     assert warning(config).startswith("UNAUTHENTICATED: listening on 0.0.0.0:9100")
+
+
+def test_an_ipv6_address_is_shown_in_brackets() -> None:
+    config = parse_config('host: "::"\nport: 9100\n', "gw.yaml", {})
+    assert refusal(config).startswith("refusing to listen on [::]:9100 with")
+    assert warning(config).startswith("UNAUTHENTICATED: listening on [::]:9100 with")

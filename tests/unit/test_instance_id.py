@@ -22,6 +22,8 @@ from mcpstead.downstream.admin import health_document
 from mcpstead.errors import ConfigError
 from mcpstead.gateway import Gateway
 from mcpstead.sessions import SESSION_ID_BYTES, SessionStore
+from mcpstead.state import short_session_id
+from mcpstead.traffic import short_session
 
 RULE = "it must be 1 to 32 letters, digits, '-' or '_'"
 
@@ -155,3 +157,21 @@ async def test_a_reload_that_changes_it_keeps_every_session_and_new_ones_keep_th
         assert new_session_id(gateway).startswith("a.")
         assert gateway.config.instance_id == health_document(gateway)["instance_id"] == "a"
         assert health_document(gateway)["last_reload"]["ignored"] == ["instance_id"]
+
+
+def test_short_ids_keep_the_instance_prefix_and_still_tell_sessions_apart() -> None:
+    """Logs, traffic records and the dashboard show sessions by a short id: with a long instance id the
+    first 8 characters would be the prefix alone, the same for every session."""
+    store = SessionStore("gateway-east")
+    ids = [
+        store.create(protocol_version="2025-11-25", client_name="c", client_version="1", wall=0.0, monotonic=0.0)
+        for _ in range(20)
+    ]
+    shorts = {short_session_id(session.session_id) for session in ids}
+    assert len(shorts) == 20
+    assert all(short.startswith("gateway-east.") and len(short) == len("gateway-east.") + 8 for short in shorts)
+    assert short_session(ids[0].session_id) == short_session_id(ids[0].session_id)
+    plain = SessionStore(None).create(
+        protocol_version="2025-11-25", client_name="c", client_version="1", wall=0.0, monotonic=0.0
+    )
+    assert short_session_id(plain.session_id) == plain.session_id[:8]
