@@ -10,9 +10,7 @@ shipped deploy/prometheus/alerts.yml.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,6 @@ import pytest
 import yaml
 
 from mcpstead.config_load import load_config
-from mcpstead.runner import bind, serve
 from tests.deploy.prom_harness import (
     ALERTS,
     PROMETHEUS,
@@ -38,7 +35,7 @@ from tests.deploy.prom_harness import (
     run_prometheus,
     run_promtool,
 )
-from tests.integration.gateway_harness import McpSession, RunningGateway
+from tests.integration.gateway_harness import McpSession, RunningGateway, serving
 from tests.integration.upstreams import serve_sdk_upstream
 
 pytestmark = pytest.mark.integration
@@ -57,29 +54,6 @@ ALLOWED_EMPTY = {
     "alert McpsteadDown": "the gateway answers every scrape (promtool's test below makes it fire)",
 }
 """Expressions that may return no series after this test's traffic, and why; every other one must have data."""
-
-
-@contextlib.asynccontextmanager
-async def file_gateway(path: Path) -> AsyncIterator[RunningGateway]:
-    """The runner on a config file (so POST /-/reload reads it again), on a free loopback port, in this loop."""
-    stop = asyncio.Event()
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(
-        serve(load_config(path), bind("127.0.0.1", 0), on_ready=ready.set_result, stop=stop, handle_signals=False)
-    )
-    started: set[asyncio.Future[Any]] = {ready, task}
-    try:
-        async with asyncio.timeout(20):
-            await asyncio.wait(started, return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            raise AssertionError(f"the gateway exited early with {task.result()}")
-        url = ready.result()
-        yield RunningGateway(url=url, base=url.removesuffix("/mcp"))
-    finally:
-        stop.set()
-        async with asyncio.timeout(20):
-            exit_code = await task
-        assert exit_code == 0
 
 
 def scrape_config(gateway: RunningGateway) -> dict[str, Any]:
@@ -119,7 +93,10 @@ async def test_prometheus_scrapes_the_gateway_and_every_dashboard_and_alert_expr
             "    reconnect: {backoff_base_ms: 100, backoff_max_ms: 200}\n"
         )
         config_path.write_text(config_text)
-        async with file_gateway(config_path) as gateway, run_prometheus(tmp_path, scrape_config(gateway)) as prom:
+        async with (
+            serving(load_config(config_path)) as gateway,
+            run_prometheus(tmp_path, scrape_config(gateway)) as prom,
+        ):
             await gateway.wait_connected("sdk")
 
             async def target_up() -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from mcpstead.config import GatewayConfig
 from mcpstead.config_load import parse_config
 from mcpstead.runner import Frontend, bind, serve
 
@@ -110,6 +111,15 @@ async def run_gateway(
     frontend: Frontend | None = None,
 ) -> AsyncIterator[RunningGateway]:
     config = parse_config(yaml_text, "test.yaml", {**os.environ, **(environ or {})})
+    async with serving(config, capture=capture, frontend=frontend) as gateway:
+        yield gateway
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    config: GatewayConfig, *, capture: Path | None = None, frontend: Frontend | None = None
+) -> AsyncIterator[RunningGateway]:
+    """The runner on `config`, on a free port of its host, in this loop; stopped (exit 0) at the end."""
     sock = bind(config.host, 0)
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
