@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 import time
 from collections.abc import Callable, Coroutine
 from datetime import tzinfo
@@ -44,7 +46,47 @@ class TuiFrontend:
         if stop.is_set():
             return
         app = DashboardApp(view, stop=stop, clock=self._clock, frame_interval=self._frame_interval, tz=self._tz)
+        finished = threading.Event()
+        if not self._headless:
+            watchdog = threading.Thread(target=exit_if_stuck, args=(finished,), name="mcpstead-tty-watch", daemon=True)
+            watchdog.start()
         try:
             await app.run_async(headless=self._headless, auto_pilot=self._auto_pilot)
         finally:
+            finished.set()
             stop.set()
+
+
+WRITER_THREAD = "textual-output"
+STUCK_SECONDS = 5.0
+"""How long the app may take to finish once Textual's writer thread has ended."""
+
+
+def exit_if_stuck(
+    finished: threading.Event,
+    *,
+    grace: float = STUCK_SECONDS,
+    poll: float = 0.5,
+    exit: Callable[[int], object] = os._exit,
+) -> None:
+    """End the process when its terminal is gone and the app cannot finish.
+
+    Textual writes to the terminal from one thread, fed by a bounded queue. When the terminal hangs up, a
+    write fails and that thread ends; the app's next writes, and its own shutdown (which queues a stop
+    for the thread and waits), then block the event loop for good: the gateway, its signal handlers and
+    its stdio children would outlive the terminal. So once the writer thread has ended, the app gets
+    `grace` seconds to finish; past that, nothing can run on the loop, and the process exits.
+    """
+    seen = False
+    while not finished.wait(poll):
+        writer = next((t for t in threading.enumerate() if t.name == WRITER_THREAD), None)
+        if writer is not None:
+            seen = True
+        elif seen:
+            if not finished.wait(grace):
+                exit(EXIT_TERMINAL_GONE)
+            return
+
+
+EXIT_TERMINAL_GONE = 129
+"""128 + SIGHUP, as a shell reports a process its hangup ended."""
