@@ -108,9 +108,13 @@ def merge_into(text: str, file: str, imported: Imported) -> Merge:
     existing = {entry.get("name") for entry in data.get("servers") or () if isinstance(entry, dict)}
     merge = Merge(text)
     kept = []
+    # disabled ones written before, their names perhaps quoted (`'off'` is a boolean to YAML)
+    commented = set(re.findall(r"""(?m)^[ \t]*#[ \t]*- name: ['"]?([A-Za-z0-9_-]+)['"]?[ \t]*$""", text))
     for server in imported.servers:
         if server.name in existing:
             merge.clashes.append(f"{file} already has a server named '{server.name}': kept; {server.source} left out")
+        elif server.disabled and server.name in commented:
+            merge.clashes.append(f"{file} already has '{server.name}' commented out: kept; {server.source} left out")
         else:
             kept.append(server)
             merge.added.append(server.name)
@@ -153,10 +157,10 @@ def _after_last_item(text: str, item: yaml.Node, dash_column: int) -> int:
         indent = len(line) - len(line.lstrip(" "))
         if not content:
             next_key_below = False  # a blank line: the comments above it are not the next key's
-        elif not content.startswith("#"):
-            break
-        elif indent >= dash_column and not (dash_column == 0 and next_key_below):
-            break
+        else:
+            introduces_next = indent < dash_column or (dash_column == 0 and next_key_below)
+            if not content.startswith("#") or not introduces_next:
+                break
         end = line_start
     return end
 

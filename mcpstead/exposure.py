@@ -50,4 +50,3 @@ def warning(config: GatewayConfig) -> str:
 def _address(config: GatewayConfig) -> str:
     host = config.host
     return f"[{host.strip('[]')}]:{config.port}" if ":" in host else f"{host}:{config.port}"
-

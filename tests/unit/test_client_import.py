@@ -273,6 +273,21 @@ def test_new_servers_go_after_the_list_and_its_line_comment_stays(tmp_path: Path
     assert [server.name for server in parse_config(merged.text, "gw.yaml", {}).servers][-1] == "new"
 
 
+def test_a_disabled_server_written_once_is_not_written_again(tmp_path: Path) -> None:
+    config = tmp_path / "gw.yaml"
+    config.write_text("servers:\n  - name: demo\n    command: x\n")
+    client = tmp_path / "c.json"
+    client.write_text(json.dumps({"mcpServers": {"off": {"command": "tool", "disabled": True}}}))
+    first = mcpstead("import", str(client), "--write", str(config))
+    assert first.returncode == 0, first.stderr
+    once = config.read_text()
+    assert once.count("# - name: 'off'") == 1
+    again = mcpstead("import", str(client), "--write", str(config))
+    assert again.returncode == 0, again.stderr
+    assert "already has 'off' commented out" in again.stderr
+    assert config.read_text() == once
+
+
 def test_a_write_that_would_make_an_invalid_config_writes_nothing(tmp_path: Path) -> None:
     config = tmp_path / "gw.yaml"
     config.write_text("servers:\n  - name: demo\n    command: x\n")
