@@ -113,7 +113,7 @@ def summarise(stacks: list[tuple[list[str], int]], top: int = 30) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--upstream", choices=("sdk", "node"), default="sdk")
+    parser.add_argument("--upstream", choices=("sdk", "sdk-sse", "node"), default="sdk")
     parser.add_argument("--target", choices=("mcpstead", "mcpstead-modern", "mcpstead-tui"), default="mcpstead")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--sessions", type=int, default=32)

@@ -47,7 +47,7 @@ NOISY_OTHER_CORES = 0.2
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer calls, 3 s of load")
-    parser.add_argument("--upstreams", default=",".join(UPSTREAM_KINDS), help="comma-separated: sdk,node")
+    parser.add_argument("--upstreams", default=",".join(UPSTREAM_KINDS), help="comma-separated: sdk,sdk-sse,node")
     parser.add_argument("--targets", default=",".join(TARGET_KINDS), help="comma-separated: " + ",".join(TARGET_KINDS))
     parser.add_argument("--calls", type=int, help="sequential calls for latency (default 500; quick 100)")
     parser.add_argument("--sessions", type=int, default=32, help="concurrent sessions for throughput")

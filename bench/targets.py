@@ -26,12 +26,12 @@ VENV_BIN = Path(sys.executable).parent
 SERVER_EVERYTHING = BENCH_DIR / "node_modules/@modelcontextprotocol/server-everything/dist/index.js"
 STOP_GRACE_SECONDS = 3.0
 
-UPSTREAM_KINDS = ("sdk", "node")
+UPSTREAM_KINDS = ("sdk", "sdk-sse", "node")
 TARGET_KINDS = ("direct", "mcpstead", "mcpstead-modern", "mcpstead-tui", "mcpstead-tui-capture", "fastmcp")
 """mcpstead-modern: headless mcpstead called by 2026-07-28 clients (no session, an envelope per request),
 in front of the same 2025-era upstream session. mcpstead-tui-capture: the dashboard on, and every message
 captured to a file (`--capture`), to compare with mcpstead-tui in the same run."""
-ECHO_PREFIX = {"sdk": "", "node": "Echo: "}
+ECHO_PREFIX = {"sdk": "", "sdk-sse": "", "node": "Echo: "}
 """What each upstream's echo tool puts before the message."""
 
 
@@ -148,8 +148,16 @@ def node_missing() -> str | None:
 def start_upstream(kind: str, log_dir: Path) -> tuple[Proc, str]:
     """Start an upstream with an `echo` tool on a free loopback port; return it and its URL."""
     port = free_port()
-    if kind == "sdk":
-        proc = spawn("upstream-sdk", [sys.executable, "-m", "bench.upstream_sdk", "--port", str(port)], log_dir)
+    if kind in ("sdk", "sdk-sse"):  # the same server, answering in JSON or in SSE: the two paths side by side
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.upstream_sdk",
+            "--port",
+            str(port),
+            *(["--sse"] if kind == "sdk-sse" else []),
+        ]
+        proc = spawn(f"upstream-{kind}", argv, log_dir)
     else:
         argv = ["node", "--require", str(BENCH_DIR / "node_localhost.cjs"), str(SERVER_EVERYTHING), "streamableHttp"]
         proc = spawn("upstream-node", argv, log_dir, env={"PORT": str(port)})
