@@ -382,7 +382,10 @@ class StreamableHttpConnection:
                 if message is None:
                     continue
                 if jsonrpc.is_response(message) and message.get("id") == expect_id:
-                    if not response.content.is_eof():
+                    if response.content.is_eof():  # all of the stream is here: its rest is read at once
+                        with contextlib.suppress(UpstreamError, ValueError):  # the answer stands
+                            await self._after_answer(events)
+                    else:
                         self._draining.add(response)
                         self._background.spawn(self._drain(response, events), name=f"drain-{self._name}")
                     return message
@@ -399,20 +402,24 @@ class StreamableHttpConnection:
         """Read an SSE answer's stream to its end after the answer, then release it. A response released
         before its end closes its connection, which cost every call on an SSE upstream a new TCP connection;
         read to the end, the connection goes back to the pool. What still comes belongs to no call."""
-        normalize = self._config.quirks.normalize_sse_events
         try:
             async with asyncio.timeout(DRAIN_SECONDS):
-                async for kind, data in events:
-                    self._on_wire("received", data)
-                    message = sse_message(self._name, kind, data, normalize)
-                    if message is not None:
-                        self._handle_inbound(message, None)
+                await self._after_answer(events)
         except (aiohttp.ClientError, UpstreamError, ValueError, TimeoutError) as exc:
             log.debug("upstream %s: the rest of an answer's stream was cut: %s", self._name, exc)
             response.close()
         finally:
             self._draining.discard(response)
             response.release()
+
+    async def _after_answer(self, events: AsyncIterator[tuple[str, str]]) -> None:
+        """What an answer's stream carries after the answer (rarely anything): no call's messages."""
+        normalize = self._config.quirks.normalize_sse_events
+        async for kind, data in events:
+            self._on_wire("received", data)
+            message = sse_message(self._name, kind, data, normalize)
+            if message is not None:
+                self._handle_inbound(message, None)
 
     async def close(self) -> None:
         """End the upstream session (DELETE, bounded) and release the pooled connections."""
