@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from tests.integration.test_connect import INITIALIZE, run_bridge
+from tests.integration.web_upstream import serve_mcp
 
 pytestmark = pytest.mark.integration
 
@@ -50,21 +51,8 @@ async def recording_gateway(arrived: list[tuple[str, Any]]) -> AsyncIterator[str
             await asyncio.sleep(0.3)
         return web.json_response({"jsonrpc": "2.0", "id": message["id"], "result": {"content": []}})
 
-    async def stream(_request: web.Request) -> web.StreamResponse:
-        return web.Response(status=405)
-
-    app = web.Application()
-    app.router.add_post("/mcp", mcp)
-    app.router.add_get("/mcp", stream)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        await runner.cleanup()
+    async with serve_mcp(mcp) as url:
+        yield url
 
 
 async def test_a_cancellation_never_arrives_before_its_request() -> None:

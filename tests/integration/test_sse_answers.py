@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from mcpstead.upstream import http as upstream_http
 from tests.integration.gateway_harness import run_gateway
+from tests.integration.web_upstream import serve_mcp
 
 pytestmark = pytest.mark.integration
 
@@ -75,24 +75,8 @@ class SseUpstream:
         return response
 
 
-async def no_stream(_request: web.Request) -> web.StreamResponse:
-    return web.Response(status=405)
-
-
-@contextlib.asynccontextmanager
-async def sse_upstream(upstream: SseUpstream) -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_post("/mcp", upstream.mcp)
-    app.router.add_get("/mcp", no_stream)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        await runner.cleanup()
+def sse_upstream(upstream: SseUpstream) -> contextlib.AbstractAsyncContextManager[str]:
+    return serve_mcp(upstream.mcp)
 
 
 async def test_sse_answers_keep_the_connection_and_what_follows_them_arrives(monkeypatch: pytest.MonkeyPatch) -> None:
