@@ -104,9 +104,10 @@ class Traffic:
         message = data.strip()
         if not message:  # an SSE event without data (a stream's priming event) carries no message
             return
-        record = TrafficRecord(
-            next(self._seq), self._clock(), hop, direction, session, upstream, call, len(data), message
-        )
+        # To the microsecond, as a capture file keeps it: the dashboard and a capture read later show the
+        # same latencies to the last digit.
+        at = round(self._clock() * 1_000_000) / 1_000_000
+        record = TrafficRecord(next(self._seq), at, hop, direction, session, upstream, call, len(data), message)
         for sink in tuple(self._sinks):
             sink(record)
 
