@@ -48,7 +48,9 @@ class TuiFrontend:
         app = DashboardApp(view, stop=stop, clock=self._clock, frame_interval=self._frame_interval, tz=self._tz)
         finished = threading.Event()
         if not self._headless:
-            watchdog = threading.Thread(target=exit_if_stuck, args=(finished,), name="mcpstead-tty-watch", daemon=True)
+            watchdog = threading.Thread(
+                target=exit_if_stuck, args=(finished, stop.is_set), name="mcpstead-tty-watch", daemon=True
+            )
             watchdog.start()
         try:
             await app.run_async(headless=self._headless, auto_pilot=self._auto_pilot)
@@ -58,31 +60,33 @@ class TuiFrontend:
 
 
 WRITER_THREAD = "textual-output"
-STUCK_SECONDS = 5.0
-"""How long the app may take to finish once Textual's writer thread has ended."""
+STUCK_SECONDS = 10.0
+"""How long the app may take to finish once the gateway is stopping or Textual's writer thread has ended."""
 
 
 def exit_if_stuck(
     finished: threading.Event,
+    stopping: Callable[[], bool],
     *,
     grace: float = STUCK_SECONDS,
     poll: float = 0.5,
     exit: Callable[[int], object] = os._exit,
 ) -> None:
-    """End the process when its terminal is gone and the app cannot finish.
+    """End the process when the app cannot finish.
 
-    Textual writes to the terminal from one thread, fed by a bounded queue. When the terminal hangs up, a
-    write fails and that thread ends; the app's next writes, and its own shutdown (which queues a stop
-    for the thread and waits), then block the event loop for good: the gateway, its signal handlers and
-    its stdio children would outlive the terminal. So once the writer thread has ended, the app gets
-    `grace` seconds to finish; past that, nothing can run on the loop, and the process exits.
+    Textual writes to the terminal from a thread fed by a bounded queue. When the terminal hangs up, a write
+    fails and a writer thread ends; the app's next writes, or its own shutdown (which queues a stop for that
+    thread and waits), then block the event loop for good, and the gateway, its signal handlers and its
+    stdio children would outlive the terminal (seen twice, stuck in WriterThread.stop, once with a second
+    writer thread still alive). So once the gateway is stopping (`stopping()`), or a writer thread seen has
+    ended, the app gets `grace` seconds to finish; past that nothing can run on the loop, and the process
+    exits. Read from this thread, `stopping` is a plain flag (asyncio.Event.is_set).
     """
     seen = False
     while not finished.wait(poll):
         writer = next((t for t in threading.enumerate() if t.name == WRITER_THREAD), None)
-        if writer is not None:
-            seen = True
-        elif seen:
+        seen = seen or writer is not None
+        if stopping() or (seen and writer is None):
             if not finished.wait(grace):
                 exit(EXIT_TERMINAL_GONE)
             return
