@@ -30,6 +30,11 @@ def is_exposed(config: GatewayConfig) -> bool:
     return config.mcp.auth.mode == "none" and not is_loopback_host(config.host)
 
 
+def refused(config: GatewayConfig, allowed: bool) -> str | None:
+    """Why this config may not run (start, or be reloaded into), unless the user allowed it; None: it may."""
+    return refusal(config) if is_exposed(config) and not allowed else None
+
+
 def refusal(config: GatewayConfig) -> str:
     """Why the gateway will not start (or reload into) this config, and the three ways out."""
     return (

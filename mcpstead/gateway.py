@@ -22,7 +22,7 @@ from mcpstead.config_diff import diff_configs, effective_config
 from mcpstead.config_load import load_config
 from mcpstead.dashboard_client import DashboardClient
 from mcpstead.errors import ConfigError, UnknownUpstreamError
-from mcpstead.exposure import is_exposed, refusal, warning
+from mcpstead.exposure import is_exposed, refused, warning
 from mcpstead.fanout import SessionFanout, TaskBook
 from mcpstead.forwarder import Forwarder
 from mcpstead.headers import header_annotations
@@ -401,8 +401,8 @@ class Gateway:
 
     async def _apply_config(self, new: GatewayConfig, now: float) -> ReloadView:
         running = effective_config(self.config, new)  # host and port stay as bound
-        if is_exposed(running) and not self.allow_unauthenticated:
-            return self._reload_failed(now, [f"{new.path or self.config.path}: {refusal(running)}"])
+        if (why := refused(running, self.allow_unauthenticated)) is not None:
+            return self._reload_failed(now, [f"{new.path or self.config.path}: {why}"])
         if is_exposed(running) and not is_exposed(self.config):
             reload_log.warning("%s", warning(running))
         diff = diff_configs(self.config, new)

@@ -27,7 +27,7 @@ from mcpstead.config import GatewayConfig
 from mcpstead.downstream.app import create_app
 from mcpstead.downstream.serving import CoalescingHttpToolsProtocol, cut_off_slow_readers
 from mcpstead.errors import StartupError
-from mcpstead.exposure import is_exposed, refusal
+from mcpstead.exposure import refused
 from mcpstead.gateway import Gateway
 from mcpstead.logs import LogRing
 from mcpstead.reload import watch_config
@@ -84,7 +84,8 @@ def run(
     allow_unauthenticated: bool = False,
 ) -> int:
     """Run until SIGINT/SIGTERM (or the frontend quits). Returns the process exit code."""
-    refuse_exposure(config, allow_unauthenticated)  # before the port is even bound
+    if (why := refused(config, allow_unauthenticated)) is not None:  # before the port is even bound
+        raise StartupError(why)
     sock = bind(config.host, config.port)
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(
@@ -98,12 +99,6 @@ def run(
                 allow_unauthenticated=allow_unauthenticated,
             )
         )
-
-
-def refuse_exposure(config: GatewayConfig, allow_unauthenticated: bool) -> None:
-    """No auth beyond loopback is a StartupError unless allowed (exposure.py)."""
-    if is_exposed(config) and not allow_unauthenticated:
-        raise StartupError(refusal(config))
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -140,7 +135,8 @@ async def serve(
     signals: tuple[signal.Signals, ...] = ()
     stopping: _Stopping | None = None
     try:
-        refuse_exposure(config, allow_unauthenticated)
+        if (why := refused(config, allow_unauthenticated)) is not None:
+            raise StartupError(why)
         async with (
             Gateway(config, listen_url=url, log_ring=log_ring, allow_unauthenticated=allow_unauthenticated) as gateway,
             _capturing(gateway, capture),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from mcpstead.state import CallSource, SessionView
+from mcpstead.state import INSTANCE_SEPARATOR, CallSource, SessionView
 
 
 class Cancellable(Protocol):
@@ -196,11 +196,6 @@ class ModernClients:
 
     def views(self, wall_now: float, monotonic_now: float) -> tuple[SessionView, ...]:
         return tuple(client.view(wall_now, monotonic_now) for client in self._clients.values())
-
-
-INSTANCE_SEPARATOR = "."
-"""Between the instance id and the random part of a session id: never in either (token_urlsafe's alphabet is
-[A-Za-z0-9_-]), so a proxy routes on everything before the first '.' (deploy/nginx/mcpstead.conf)."""
 
 
 class SessionStore:

@@ -254,13 +254,16 @@ class GatewayView(Protocol):
 
 
 SHORT_SESSION_CHARS = 8
+INSTANCE_SEPARATOR = "."
+"""Between the instance id and the random part of a session id: never in either (token_urlsafe's alphabet is
+[A-Za-z0-9_-]), so a proxy routes on everything before the first '.' (deploy/nginx/mcpstead.conf)."""
 
 
 def short_session_id(session_id: str) -> str:
     """A session as logs, records and the dashboard show it: its instance prefix (`a.`, see instance_id)
     kept whole, then the first 8 characters of its random part; enough to tell sessions apart, too few to
     use one."""
-    prefix, dot, rest = session_id.partition(".")
+    prefix, dot, rest = session_id.partition(INSTANCE_SEPARATOR)
     if dot and rest:
-        return f"{prefix}.{rest[:SHORT_SESSION_CHARS]}"
+        return f"{prefix}{dot}{rest[:SHORT_SESSION_CHARS]}"
     return session_id[:SHORT_SESSION_CHARS]

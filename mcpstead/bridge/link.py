@@ -61,7 +61,7 @@ class _Exchange:
     answer came, and whether the client cancelled it."""
 
     message: Any
-    sent: asyncio.Event = field(default_factory=asyncio.Event)
+    sent: asyncio.Event
     answered: bool = False
     cancelled: bool = False
     answer: dict[str, Any] | None = None
@@ -141,7 +141,7 @@ class GatewayLink:
         """Relay one client message, and what the gateway sends back for it, to the end of its answer.
         `sent` is set once its body has gone out (or it will not be sent)."""
         request_id = message.get("id") if isinstance(message, dict) and "method" in message else None
-        exchange = _Exchange(message) if sent is None else _Exchange(message, sent)
+        exchange = _Exchange(message, sent or asyncio.Event())
         if request_id is not None:
             self._exchanges[request_id] = exchange
         try:
