@@ -1,8 +1,9 @@
 """Client-side measurements: readiness polling, sequential latency, and the throughput worker process.
 
 The worker (`python -m bench.load ...`) opens its sessions, prints `{"ready": ...}`, waits for `go` on stdin,
-drives its sessions for `--duration` seconds (each session: one call at a time), then prints one JSON result
-line with its own CPU time over the window, and exits.
+drives its sessions for `--duration` seconds (each session: one call at a time), then writes its result (with
+its own CPU time over the window) to the `--result` file, prints `{"done": true}`, and exits. The result goes
+through a file because its latencies can pass a pipe's 64 KiB, where a line read once came back cut.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -146,8 +148,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, required=True)
     parser.add_argument("--timeout", type=float, default=10.0, help="per call, seconds")
     parser.add_argument("--worker", default="0", help="a tag that keeps messages unique across workers")
+    parser.add_argument("--result", required=True, help="file the result is written to (it can pass 64 KiB)")
     args = parser.parse_args()
-    print(json.dumps(uvloop.run(_worker(args))), flush=True)
+    result = uvloop.run(_worker(args))
+    Path(args.result).write_text(json.dumps(result))
+    print(json.dumps({"done": True}), flush=True)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ def _parse_args() -> argparse.Namespace:
         action="store_true",
         help="copy the checkout's mcpstead/ and tui/ aside first and run that copy (others may be editing them)",
     )
+    parser.add_argument(
+        "--curves", action="store_true", help="run the cost curves instead (bench/curves.py; with --quick, --snapshot)"
+    )
     args = parser.parse_args()
     if args.snapshot and args.src:
         parser.error("--snapshot and --src exclude each other")
@@ -235,6 +238,11 @@ def _print_summary(rows: list[Row], notes: list[str]) -> None:
 
 def main() -> int:
     args = _parse_args()
+    if args.curves:
+        from bench import curves
+
+        passed = [*(["--quick"] if args.quick else []), *(["--snapshot"] if args.snapshot else [])]
+        return curves.main(passed + (["--src", str(args.src)] if args.src else []))
     install_cleanup()
     snapshot_dir = tempfile.TemporaryDirectory(prefix="mcpstead-src-") if args.snapshot else None
     if snapshot_dir is not None:

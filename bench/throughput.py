@@ -13,8 +13,10 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench import procstat
@@ -64,11 +66,14 @@ def _split(sessions: int, workers: int) -> list[int]:
 def measure(target: Target, sessions: int, workers: int, duration: float, timeout: float) -> Window:
     """Drive `sessions` sessions over `workers` processes for `duration` seconds against `target`."""
     procs: list[subprocess.Popen[str]] = []
+    results_dir = tempfile.TemporaryDirectory(prefix="mcpstead-load-")
+    result_files: list[Path] = []
     try:
         for index, count in enumerate(_split(sessions, workers)):
+            result_files.append(Path(results_dir.name) / f"worker-{index}.json")
             argv = [sys.executable, "-m", "bench.load", "--url", target.url, "--tool", target.tool]
             argv += ["--prefix", target.expect_prefix, "--sessions", str(count), "--duration", str(duration)]
-            argv += ["--timeout", str(timeout), "--worker", str(index)]
+            argv += ["--timeout", str(timeout), "--worker", str(index), "--result", str(result_files[-1])]
             if target.extra.get("client") == "modern":
                 argv.append("--modern")
             procs.append(
@@ -95,13 +100,16 @@ def measure(target: Target, sessions: int, workers: int, duration: float, timeou
             proc.stdin.write("go\n")
             proc.stdin.flush()
         deadline = time.monotonic() + duration + timeout + 15
-        results = [_read_line(proc, deadline) for proc in procs]
+        for proc in procs:
+            _read_line(proc, deadline)  # {"done": true} once its result file is written
+        results = [json.loads(path.read_text()) for path in result_files]
         gateway1 = procstat.usage(gateway_pid, exclude)
         upstream_cpu = procstat.usage(upstream_pid).cpu_seconds - upstream0
         machine, window = procstat.machine_cpu() - machine0, time.monotonic() - window0
     finally:
         for proc in procs:
             _end(proc)
+        results_dir.cleanup()
     errors: dict[str, int] = {}
     for result in results:
         for kind, count in result["errors"].items():

@@ -33,60 +33,77 @@ def default_headers(config: ServerConfig, accept: str | None = None) -> dict[str
     return headers
 
 
-async def sse_events(
-    chunks: AsyncIterator[bytes], max_event_bytes: int = DEFAULT_MESSAGE_BYTES
-) -> AsyncIterator[tuple[str, str]]:
-    """(event type, data) for each complete event in an SSE byte stream, per the WHATWG rules we need:
-    `:` comments ignored, one optional space after the colon, data lines joined with newlines, and lines
-    ended by CRLF, LF or a lone CR (a CRLF split between chunks is one line end).
+class SseDecoder:
+    """An incremental SSE parser: `feed` a chunk, get the (event type, data) of each event it completed.
 
-    Linear in the stream's size (each byte is looked at once, an unfinished line kept in one growing
-    buffer), and bounded: an event whose lines add up to more than `max_event_bytes`, in one endless line or
-    in many, is refused with ValueError before it can fill memory.
+    The WHATWG rules we need: `:` comments ignored, one optional space after the colon, data lines joined
+    with newlines, and lines ended by CRLF, LF or a lone CR (a CRLF split between chunks is one line end).
+    Synchronous, so a transport can decode in its data callback without a generator per stream; linear in
+    the stream's size (each byte is looked at once, an unfinished line kept in one growing buffer); and
+    bounded: an event whose lines add up to more than `max_event_bytes`, in one endless line or in many, is
+    refused with ValueError before it can fill memory.
     """
-    pending = bytearray()
-    kind = ""
-    data: list[str] = []
-    size = 0
-    after_cr = False
-    async for chunk in chunks:
+
+    __slots__ = ("_after_cr", "_data", "_kind", "_max", "_pending", "_size")
+
+    def __init__(self, max_event_bytes: int = DEFAULT_MESSAGE_BYTES) -> None:
+        self._max = max_event_bytes
+        self._pending = bytearray()
+        self._kind = ""
+        self._data: list[str] = []
+        self._size = 0
+        self._after_cr = False
+
+    def feed(self, chunk: bytes) -> list[tuple[str, str]]:
+        events: list[tuple[str, str]] = []
         if not chunk:
-            continue
-        if after_cr and chunk.startswith(b"\n"):
+            return events
+        if self._after_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]
-        after_cr = chunk.endswith(b"\r")
+        self._after_cr = chunk.endswith(b"\r")
         if b"\r" in chunk:
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         start = 0
         end = chunk.find(b"\n")
         while end != -1:
-            if pending:
-                pending += chunk[start:end]
-                raw, pending = bytes(pending), bytearray()
+            if self._pending:
+                self._pending += chunk[start:end]
+                raw, self._pending = bytes(self._pending), bytearray()
             else:
                 raw = chunk[start:end]
             start = end + 1
             end = chunk.find(b"\n", start)
-            line = raw.decode(errors="replace")
-            if not line:
-                if data:
-                    yield kind or "message", "\n".join(data)
-                kind, data, size = "", [], 0
+            if not raw:
+                if self._data:
+                    events.append((self._kind or "message", "\n".join(self._data)))
+                self._kind, self._data, self._size = "", [], 0
                 continue
-            if line.startswith(":"):
+            if raw.startswith(b":"):
                 continue
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                kind = value
-            elif field == "data":
-                data.append(value)
-                size += len(raw)
-                if size > max_event_bytes:
-                    raise ValueError(f"an SSE event is larger than {max_event_bytes} bytes")
-        pending += chunk[start:]
-        if size + len(pending) > max_event_bytes:
-            raise ValueError(f"an SSE event is larger than {max_event_bytes} bytes")
+            field, _, value = raw.partition(b":")
+            if value.startswith(b" "):
+                value = value[1:]
+            if field == b"data":
+                self._data.append(value.decode(errors="replace"))
+                self._size += len(raw)
+                if self._size > self._max:
+                    raise ValueError(f"an SSE event is larger than {self._max} bytes")
+            elif field == b"event":
+                self._kind = value.decode(errors="replace")
+        self._pending += chunk[start:]
+        if self._size + len(self._pending) > self._max:
+            raise ValueError(f"an SSE event is larger than {self._max} bytes")
+        return events
+
+
+async def sse_events(
+    chunks: AsyncIterator[bytes], max_event_bytes: int = DEFAULT_MESSAGE_BYTES
+) -> AsyncIterator[tuple[str, str]]:
+    """(event type, data) for each complete event in an SSE byte stream (`SseDecoder`'s rules and bounds)."""
+    decoder = SseDecoder(max_event_bytes)
+    async for chunk in chunks:
+        for event in decoder.feed(chunk):
+            yield event
 
 
 def sse_message(upstream: str, kind: str, data: str, normalize: bool) -> dict[str, Any] | None:
