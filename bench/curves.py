@@ -49,9 +49,9 @@ from bench.targets import (
     BENCH_DIR,
     Proc,
     Target,
-    _mcpstead_headless,
     free_port,
     install_cleanup,
+    mcpstead_headless,
     snapshot,
     source_fingerprint,
     spawn,
@@ -182,7 +182,7 @@ def start_gateway(env: Env, name: str, config_text: str) -> tuple[Proc, str]:
     config = env.log_dir / f"{name}.yaml"
     config.write_text(config_text, encoding="utf-8")
     port = int(config_text.split("\n", 1)[0].removeprefix("port: "))
-    return _mcpstead_headless(config, env.log_dir, env.src), f"http://127.0.0.1:{port}"
+    return mcpstead_headless(config, env.log_dir, env.src), f"http://127.0.0.1:{port}"
 
 
 async def wait_health(base: str, proc: Proc, servers: int, tools: int, timeout: float = READY_TIMEOUT) -> float:
@@ -227,6 +227,17 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def stopping() -> Iterator[list[Proc]]:
+    """The processes a curve starts, appended to the list this yields, stopped in reverse order at its end."""
+    started: list[Proc] = []
+    try:
+        yield started
+    finally:
+        for proc in reversed(started):
+            stop(proc)
+
+
 def rss_mib(pid: int, exclude: Sequence[int] = ()) -> float:
     return procstat.usage(pid, exclude).rss_bytes / MIB
 
@@ -251,8 +262,7 @@ def _check_alive(curve: Curve, *procs: Proc) -> None:
 
 def curve_sessions(env: Env) -> Curve:
     curve = Curve("sessions", "Gateway CPU per call and latency vs concurrent sessions (SDK upstream, tools/call)")
-    started: list[Proc] = []
-    try:
+    with stopping() as started:
         upstream, url = start_upstream("sdk", env.log_dir)
         started.append(upstream)
         _ready(url, "echo", upstream)
@@ -261,7 +271,7 @@ def curve_sessions(env: Env) -> Curve:
         write_gateway_config(config, port, "sdk", url)
         with config.open("a", encoding="utf-8") as handle:
             handle.write(limits_yaml(max(SESSION_COUNTS) * 2))
-        gateway = _mcpstead_headless(config, env.log_dir, env.src)
+        gateway = mcpstead_headless(config, env.log_dir, env.src)
         started.append(gateway)
         target = Target("sdk", "mcpstead", f"http://127.0.0.1:{port}/mcp", "sdk__echo", "", gateway, upstream)
         _ready(target.url, target.tool, gateway)
@@ -295,9 +305,6 @@ def curve_sessions(env: Env) -> Curve:
                 flush=True,
             )
         _check_alive(curve, gateway, upstream)
-    finally:
-        for proc in reversed(started):
-            stop(proc)
     good = [p for p in curve.points if p["calls"]]
     if len(good) >= 2:
         work = [float(p["sessions"]) for p in good]
@@ -490,8 +497,7 @@ async def _time_health(base: str, count: int) -> tuple[list[float], int]:
 
 def curve_idle(env: Env) -> Curve:
     curve = Curve("idle", "Gateway RSS and /health latency vs idle sessions")
-    started: list[Proc] = []
-    try:
+    with stopping() as started:
         upstream, base = _start_curves_upstream(env)
         started.append(upstream)
         port = free_port()
@@ -530,9 +536,6 @@ def curve_idle(env: Env) -> Curve:
                 flush=True,
             )
         _check_alive(curve, gateway, upstream)
-    finally:
-        for proc in reversed(started):
-            stop(proc)
     if len(curve.points) >= 2:
         work = [float(p["idle_sessions"]) for p in curve.points]
         curve.checks.append(check_total("all", "rss_mib", work, [p["rss_mib"] for p in curve.points]))
@@ -595,8 +598,7 @@ async def _read_load(url: str, uri: str, size: int, sessions: int, duration: flo
 
 def curve_resources(env: Env, sessions: int = 8) -> Curve:
     curve = Curve("resources", f"resources/read throughput, 1 KiB and 1 MiB, gateway vs direct ({sessions} sessions)")
-    started: list[Proc] = []
-    try:
+    with stopping() as started:
         upstream, base = _start_curves_upstream(env)
         started.append(upstream)
         port = free_port()
@@ -639,9 +641,6 @@ def curve_resources(env: Env, sessions: int = 8) -> Curve:
                 )
                 print(f"    {size:>7} B {target:>8}: {rate:7.1f} reads/s ({rate * size / MIB:.1f} MiB/s)", flush=True)
         _check_alive(curve, gateway, upstream)
-    finally:
-        for proc in reversed(started):
-            stop(proc)
     for point in curve.points:
         if point["loadgen_cores"] >= 0.9:
             curve.notes.append(
@@ -715,8 +714,7 @@ async def _progress_calls(url: str, tool: str, steps: int, calls: int, budget_s:
 
 def curve_progress(env: Env, calls: int = 200) -> Curve:
     curve = Curve("progress", "tools/call with N progress notifications: latency through the gateway vs direct")
-    started: list[Proc] = []
-    try:
+    with stopping() as started:
         upstream, url = start_upstream("sdk-sse", env.log_dir)
         started.append(upstream)
         _ready(url, "sleep", upstream)
@@ -743,9 +741,6 @@ def curve_progress(env: Env, calls: int = 200) -> Curve:
                 f"    {steps:>3} notifications: {[(p['target'], p['p50_ms']) for p in curve.points[-2:]]}", flush=True
             )
         _check_alive(curve, gateway_target.measured, upstream)
-    finally:
-        for proc in reversed(started):
-            stop(proc)
     direct = {p["notifications"]: p for p in curve.points if p["target"] == "direct" and p["calls"]}
     through = [p for p in curve.points if p["target"] == "mcpstead" and p["calls"] and p["notifications"] in direct]
     for point in through:

@@ -178,7 +178,7 @@ def _source_env(src: Path | None) -> tuple[dict[str, str], Path]:
     return {"PYTHONPATH": os.pathsep.join([str(src), str(REPO_DIR)])}, src
 
 
-def _mcpstead_headless(config: Path, log_dir: Path, src: Path | None) -> Proc:
+def mcpstead_headless(config: Path, log_dir: Path, src: Path | None) -> Proc:
     env, cwd = _source_env(src)
     return spawn("mcpstead", [str(VENV_BIN / "mcpstead"), "serve", "-c", str(config)], log_dir, env, cwd)
 
@@ -213,7 +213,7 @@ def start_target(
     config = log_dir / f"{kind}-{upstream_kind}.yaml"
     write_gateway_config(config, port, upstream_kind, upstream_url)
     if kind in ("mcpstead", "mcpstead-modern"):
-        proc = _mcpstead_headless(config, log_dir, src)
+        proc = mcpstead_headless(config, log_dir, src)
     else:
         proc = _mcpstead_tui(config, log_dir, src, log_dir / "capture.jsonl" if kind.endswith("-capture") else None)
     extra = {"config": str(config), "client": "modern" if kind == "mcpstead-modern" else "legacy"}
