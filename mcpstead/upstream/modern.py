@@ -1,6 +1,6 @@
 """Streamable HTTP upstreams that speak 2026-07-28: no handshake, no session, an envelope on every request.
 
-The link is the legacy one's (`http.py`: the pooled aiohttp session, the bounded JSON and SSE readers), with
+The link is the legacy one's (`http.py`: the upstream's keep-alive pool, the bounded JSON and SSE readers), with
 what this era changes: each request carries `_meta` with the protocol version, the calling client's
 capabilities (the gateway's own requests declare none) and its log level, and the `MCP-Protocol-Version`,
 `Mcp-Method`, `Mcp-Name` and `Mcp-Param-*` headers; an error comes with a 4xx status and a JSON-RPC body;
@@ -21,8 +21,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-
 from mcpstead import jsonrpc
 from mcpstead.config import ServerConfig
 from mcpstead.errors import UpstreamError, UpstreamRpcError, UpstreamTimeoutError
@@ -41,6 +39,7 @@ from mcpstead.protocol import (
 from mcpstead.relay import InFlightCall, UpstreamInbound
 from mcpstead.traffic import detach
 from mcpstead.upstream.base import DEFAULT_LIMIT, MessageLimit, WireHook, notification_message, request_message
+from mcpstead.upstream.h1 import H1Response
 from mcpstead.upstream.http import LISTEN_OPEN_SECONDS, StreamableHttpConnection
 from mcpstead.upstream.pending import unwrap
 from mcpstead.upstream.stdio import StdioConnection
@@ -171,7 +170,8 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
             return False
         request_id, message = request_message("subscriptions/listen", with_envelope(self._listen_filter(), None))
         headers = self._request_headers("subscriptions/listen", {})
-        async with client.post(self._url, data=jsonrpc.encode(message), headers=headers) as response:
+        response = await client.request("POST", headers, jsonrpc.encode(message))
+        try:
             if response.status in (400, 404, 405):
                 log.debug("upstream %s offers no subscriptions/listen (HTTP %s)", self._name, response.status)
                 self._acknowledged.set()  # nothing will acknowledge a subscription: do not wait for it
@@ -179,7 +179,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
             if response.status >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
                 raise UpstreamError(self._name, f"upstream '{self._name}' listen stream: HTTP {response.status}")
             self._listening.set()
-            async for kind, data in sse_events(response.content.iter_any(), self._limit.max_bytes):
+            async for kind, data in sse_events(response.chunks(), self._limit.max_bytes):
                 self._on_wire("received", data)
                 event = sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
                 if event is None:
@@ -191,6 +191,8 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
                     self._inbound.deliver(untagged(event))
                 elif event.get("id") == request_id:
                     break  # the upstream ended the subscription
+        finally:
+            response.release()
         return True
 
     async def notify(self, method: str, params: dict[str, Any] | None = None) -> None:
@@ -216,7 +218,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
         return modern_request_headers(MODERN_VERSION, method, params, self._tool_schema)
 
     async def _read_answer(
-        self, response: aiohttp.ClientResponse, expect_id: int | None, call: InFlightCall | None
+        self, response: H1Response, expect_id: int | None, call: InFlightCall | None
     ) -> dict[str, Any] | None:
         """This era answers errors with a 4xx status and a JSON-RPC error body: that is the upstream's own
         error (-32601 for a method it does not have, ...), not a broken link."""
