@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Mapping
@@ -67,7 +69,15 @@ class McpSession:
         self._ids = itertools.count(1)
 
     async def close(self) -> None:
-        await self.http.close()
+        """End the session as a well-behaved client does (DELETE, bounded, its failure ignored: the session
+        times out anyway), so that runs which open many do not pile them up against the gateway's limits."""
+        try:
+            if "Mcp-Session-Id" in self.headers and not self.http.closed:
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with asyncio.timeout(2):
+                        await (await self.http.delete(self.url, headers=self.headers)).release()
+        finally:
+            await self.http.close()
 
     async def _post(self, payload: dict[str, Any]) -> tuple[int, Mapping[str, str], bytes]:
         headers = self.headers

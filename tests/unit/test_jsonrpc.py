@@ -73,6 +73,27 @@ def test_result_response_and_encode() -> None:
     assert json.loads(encoded)["result"] == {"k": "é"}
 
 
+def test_encode_takes_what_the_fast_encoder_refuses_the_way_json_does() -> None:
+    big = 2**70
+    assert jsonrpc.encode({"n": big, "f": 0.1, "m": -0.0}) == b'{"n":%d,"f":0.1,"m":-0.0}' % big
+    assert jsonrpc.encode({1: "a"}) == b'{"1":"a"}'
+    deep: object = "x"
+    for _ in range(300):
+        deep = [deep]
+    assert jsonrpc.parse(jsonrpc.encode(deep), 400) == deep
+    with pytest.raises(UnicodeEncodeError):
+        jsonrpc.encode({"lone": "\ud800"})
+
+
+def test_a_number_too_large_for_a_float_is_refused_not_turned_into_infinity() -> None:
+    with pytest.raises(jsonrpc.ParseError, match="too large for a 64-bit float"):
+        jsonrpc.parse(b'{"a": 1e400}')
+    assert jsonrpc.parse(b'{"a": 1e300, "b": 123456789012345678901234567890}') == {
+        "a": 1e300,
+        "b": 123456789012345678901234567890,
+    }
+
+
 def test_codes() -> None:
     assert (jsonrpc.PARSE_ERROR, jsonrpc.INVALID_REQUEST, jsonrpc.METHOD_NOT_FOUND, jsonrpc.INVALID_PARAMS) == (
         -32700,
