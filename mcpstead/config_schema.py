@@ -7,12 +7,18 @@ support) implements. Every key carries its docstring as the description, and its
 
 from __future__ import annotations
 
+import ast
+import inspect
+import itertools
 import json
+import textwrap
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from mcpstead import config
 from mcpstead.config import GatewayConfig
 
 DIALECT = "http://json-schema.org/draft-07/schema#"
@@ -40,6 +46,8 @@ def config_schema() -> dict[str, Any]:
         ref_template=f"#/{_DEFINITIONS}/{{model}}", schema_generator=_ConfigSchemaGenerator
     )
     definitions = generated.pop("$defs", {})
+    for name, definition in [(GatewayConfig.__name__, generated), *definitions.items()]:
+        _describe_properties(definition, _MODELS.get(name))
     generated.pop("title", None)
     document = {
         "$schema": DIALECT,
@@ -51,6 +59,46 @@ def config_schema() -> dict[str, Any]:
     tidied = _tidy(document)
     assert isinstance(tidied, dict)
     return tidied
+
+
+_MODELS = {
+    name: model
+    for name, model in vars(config).items()
+    if isinstance(model, type) and issubclass(model, BaseModel) and model.__module__ == config.__name__
+}
+
+
+def attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's docstring (the string right after its annotated assignment), from the class's source."""
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls.__module__ != config.__name__:
+            continue
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for node, after in itertools.pairwise(body):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                docs[node.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
+def _describe_properties(definition: JsonSchemaValue, model: type[BaseModel] | None) -> None:
+    """Give each property of a model's schema its field's docstring (keys kept sorted, as pydantic sorts)."""
+    if model is None:
+        return
+    docs = attribute_docstrings(model)
+    properties = definition.get("properties", {})
+    for field_name, field in model.model_fields.items():
+        key = field.alias or field_name
+        doc = docs.get(field_name)
+        if doc is not None and key in properties and "description" not in properties[key]:
+            properties[key] = dict(sorted({**properties[key], "description": doc}.items()))
 
 
 def config_schema_text() -> str:
