@@ -55,6 +55,20 @@ class TemplateRoute:
 
 
 @dataclass(frozen=True, slots=True)
+class Named:
+    """One upstream tool or prompt as it is offered, kept so that the next build reuses it while the
+    upstream's item and config are the same objects (see `build_catalog`)."""
+
+    item: dict[str, Any]
+    config: ServerConfig
+    exposed: str
+    shortened: bool
+    tagged: dict[str, Any]
+    route: Route
+    view: ToolView | None
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     tools: tuple[dict[str, Any], ...] = ()
     prompts: tuple[dict[str, Any], ...] = ()
@@ -69,6 +83,8 @@ class Catalog:
     """Prompts, resources and templates as clients see them, each with its upstream (for the dashboard)."""
     problems: tuple[str, ...] = ()
     """Conflicts and dropped items, one readable line each, in upstream order."""
+    named: Mapping[int, Named] = field(default_factory=dict, compare=False, repr=False)
+    """id(upstream item) -> how it was offered, for the next build."""
 
     def route_uri(self, uri: str) -> Route | None:
         """The upstream that serves `uri`: a listed resource first, else the first template (in config order)
@@ -107,10 +123,23 @@ def _tagged(config: ServerConfig, item: dict[str, Any], name: str) -> dict[str, 
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, previous: Mapping[int, Named]) -> None:
         self.problems: list[str] = []
         self.tool_views: dict[str, list[ToolView]] = {}
         self.template_owners: dict[str, str] = {}
+        self.previous = previous
+        self.named_now: dict[int, Named] = {}
+
+    def _offer(self, config: ServerConfig, item: dict[str, Any], own: str, kind: str) -> Named:
+        known = self.previous.get(id(item))
+        if known is None or known.item is not item or known.config is not config:
+            exposed, shortened = exposed_name(config, own)
+            view = _tool_view(config.name, item, exposed) if kind == "tools" else None
+            known = Named(
+                item, config, exposed, shortened, _tagged(config, item, exposed), Route(config.name, own), view
+            )
+        self.named_now[id(item)] = known
+        return known
 
     def named(
         self, upstreams: Iterable[UpstreamLists], kind: str, allow: Any
@@ -126,20 +155,21 @@ class _Builder:
                 own = item.get("name")
                 if not isinstance(own, str) or not name_filter.allows(own) or not allow(upstream, item):
                     continue
-                exposed, shortened = exposed_name(config, own)
+                offered = self._offer(config, item, own, kind)
+                exposed = offered.exposed
                 holder = routes.get(exposed)
                 if holder is not None:
                     who = "twice" if holder.upstream == config.name else f"too; upstream '{holder.upstream}' keeps it"
                     self.problems.append(f"upstream '{config.name}' lists {singular} '{exposed}' {who}")
                     continue
-                if shortened:
+                if offered.shortened:
                     self.problems.append(
                         f"{singular} '{config.name}__{own}' is longer than 64 characters; clients see '{exposed}'"
                     )
-                routes[exposed] = Route(config.name, own)
-                items.append(_tagged(config, item, exposed))
-                if kind == "tools":
-                    self.tool_views.setdefault(config.name, []).append(_tool_view(config.name, item, exposed))
+                routes[exposed] = offered.route
+                items.append(offered.tagged)
+                if offered.view is not None:
+                    self.tool_views.setdefault(config.name, []).append(offered.view)
         return tuple(items), routes
 
     def resources(self, upstreams: Iterable[UpstreamLists]) -> tuple[tuple[dict[str, Any], ...], dict[str, Route]]:
@@ -199,10 +229,14 @@ def _callable(upstream: UpstreamLists, tool: dict[str, Any]) -> bool:
     return upstream.task_augmented_calls or not required
 
 
-def build_catalog(upstreams: Iterable[UpstreamLists]) -> Catalog:
-    """The catalog for these upstreams, given in config order (which decides every conflict)."""
+def build_catalog(upstreams: Iterable[UpstreamLists], previous: Catalog | None = None) -> Catalog:
+    """The catalog for these upstreams, given in config order (which decides every conflict).
+
+    With the `previous` catalog, the tools and prompts of upstreams whose lists did not change are reused as
+    they were offered, not named and copied again: when 50 upstreams with 10,000 tools come up one after
+    another, each rebuild walks every tool, and naming them anew made the whole start grow with the square."""
     ordered = tuple(upstreams)
-    builder = _Builder()
+    builder = _Builder(previous.named if previous is not None else {})
     for upstream in ordered:
         if upstream.unrelayed:
             builder.problems.append(
@@ -244,6 +278,7 @@ def build_catalog(upstreams: Iterable[UpstreamLists]) -> Catalog:
             ),
         ),
         problems=tuple(builder.problems),
+        named=builder.named_now,
     )
 
 

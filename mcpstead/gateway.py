@@ -202,7 +202,7 @@ class Gateway:
             for server in self.config.servers
             if (s := self.supervisors.get(server.name)) is not None
         ]
-        self.catalog = build_catalog(upstreams)
+        self.catalog = build_catalog(upstreams, before)
         self._header_tools = {
             str(tool.get("name")): tool.get("inputSchema")
             for tool in self.catalog.tools

@@ -165,3 +165,21 @@ def test_capabilities_not_passed_on_are_a_problem_line() -> None:
 def test_the_capabilities_passed_on_are_those_of_the_method_table() -> None:
     table = {method.capability for method in REQUESTS.values() if method.capability}
     assert table == RELAYED_CAPABILITIES
+
+
+def test_a_rebuild_reuses_what_did_not_change_and_redoes_what_did() -> None:
+    zeta, alpha = lists("zeta", tools=("a", "b")), lists("alpha", tools=("x",), prompts=("p",))
+    first = build_catalog([zeta, alpha])
+    again = build_catalog([zeta, alpha], first)
+    assert again == first
+    assert all(a is b for a, b in zip(again.tools, first.tools, strict=True))  # reused, not copied again
+    assert again.tool_views["zeta"][0] is first.tool_views["zeta"][0]
+    relisted = lists("zeta", tools=("a", "c"))  # zeta's list changed: new items
+    reconfigured = lists("alpha", "describe_prefix: true", tools=("x",), prompts=("p",))
+    reconfigured = UpstreamLists(reconfigured.config, alpha.lists)  # same items, a reloaded config
+    third = build_catalog([relisted, reconfigured], again)
+    assert names(third.tools) == ["zeta__a", "zeta__c", "alpha__x"]
+    assert third.tools[2]["description"] == "[alpha] X"
+    assert third.prompts[0]["description"] == "From alpha"
+    assert set(third.tool_routes) == {"zeta__a", "zeta__c", "alpha__x"}
+    assert len(third.named) == 4  # what is no longer listed is not kept
