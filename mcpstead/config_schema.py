@@ -68,7 +68,7 @@ _MODELS = {
 }
 
 
-def attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
+def _attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
     """Each field's docstring (the string right after its annotated assignment), from the class's source."""
     docs: dict[str, str] = {}
     for cls in reversed(model.__mro__):
@@ -92,7 +92,7 @@ def _describe_properties(definition: JsonSchemaValue, model: type[BaseModel] | N
     """Give each property of a model's schema its field's docstring (keys kept sorted, as pydantic sorts)."""
     if model is None:
         return
-    docs = attribute_docstrings(model)
+    docs = _attribute_docstrings(model)
     properties = definition.get("properties", {})
     for field_name, field in model.model_fields.items():
         key = field.alias or field_name

@@ -120,7 +120,7 @@ def encode(message: Any) -> bytes:
     """Compact UTF-8 JSON, the form every transport sends. orjson encodes in a twentieth of the time json
     takes (0.4 against 7-11 µs for a tools/call and its answer); what it refuses (an integer past 64 bits,
     a key that is not a string, nesting past 254, a lone surrogate) goes through json as before, which
-    encodes the first two and raises for the rest."""
+    encodes all but the lone surrogate."""
     try:
         return orjson.dumps(message)
     except orjson.JSONEncodeError:
