@@ -234,15 +234,22 @@ class StreamableHttpConnection:
             if response.status >= 400 or "text/event-stream" not in response.headers.get("content-type", ""):
                 raise UpstreamError(self._name, f"upstream '{self._name}' GET stream: HTTP {response.status}")
             self._listening.set()
-            normalize = self._config.quirks.normalize_sse_events
             async for kind, data in sse_events(response.chunks(), self._limit.max_bytes):
-                self._on_wire("received", data)
-                message = sse_message(self._name, kind, data, normalize)
-                if message is not None:
-                    self._handle_inbound(message, None)
+                self._deliver_event(kind, data, None)
         finally:
             response.release()
         return True
+
+    def _event_message(self, kind: str, data: str) -> dict[str, Any] | None:
+        """The message one received SSE event carries (None for a keep-alive), seen on the wire first."""
+        self._on_wire("received", data)
+        return sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
+
+    def _deliver_event(self, kind: str, data: str, call: InFlightCall | None) -> None:
+        """An SSE event that answers no request of ours: to the inbound, tied to `call` when it has one."""
+        message = self._event_message(kind, data)
+        if message is not None:
+            self._handle_inbound(message, call)
 
     def _handle_inbound(self, message: dict[str, Any], call: InFlightCall | None) -> None:
         """A notification or a server-to-client request, from a POST's stream (tied to `call`) or the GET's."""
@@ -338,14 +345,12 @@ class StreamableHttpConnection:
     ) -> dict[str, Any] | None:
         """Read events until the answer to `expect_id`; what comes before it goes to the inbound, what comes
         after it (the stream's end, rarely more) is read by the connection itself (`_after_answer`)."""
-        normalize = self._config.quirks.normalize_sse_events
         decoder = SseDecoder(self._limit.max_bytes)
         try:
             while chunk := await response.chunk():
                 events = decoder.feed(chunk)
                 for index, (kind, data) in enumerate(events):
-                    self._on_wire("received", data)
-                    message = sse_message(self._name, kind, data, normalize)
+                    message = self._event_message(kind, data)
                     if message is None:
                         continue
                     if jsonrpc.is_response(message) and message.get("id") == expect_id:
@@ -364,14 +369,10 @@ class StreamableHttpConnection:
         """Read an SSE answer's stream to its end after the answer, so that its connection goes back to the
         pool (closed before its end, every call on an SSE upstream would cost a new TCP connection). What
         still comes belongs to no call; a stream still open after DRAIN_SECONDS is closed."""
-        normalize = self._config.quirks.normalize_sse_events
 
         def deliver(events: list[Event]) -> None:
             for kind, data in events:
-                self._on_wire("received", data)
-                message = sse_message(self._name, kind, data, normalize)
-                if message is not None:
-                    self._handle_inbound(message, None)
+                self._deliver_event(kind, data, None)
 
         def sink(chunk: bytes) -> None:
             detach()  # the connection's callback runs in the context it was opened in, some call's

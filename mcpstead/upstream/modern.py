@@ -43,7 +43,7 @@ from mcpstead.upstream.h1 import H1Response
 from mcpstead.upstream.http import LISTEN_OPEN_SECONDS, StreamableHttpConnection
 from mcpstead.upstream.pending import unwrap
 from mcpstead.upstream.stdio import StdioConnection
-from mcpstead.upstream.wire import sse_events, sse_message
+from mcpstead.upstream.wire import sse_events
 
 MODERN_VERSION = MODERN_VERSIONS[0]
 MAX_INPUT_ROUNDS = 16
@@ -180,8 +180,7 @@ class ModernHttpConnection(ModernExchanges, StreamableHttpConnection):
                 raise UpstreamError(self._name, f"upstream '{self._name}' listen stream: HTTP {response.status}")
             self._listening.set()
             async for kind, data in sse_events(response.chunks(), self._limit.max_bytes):
-                self._on_wire("received", data)
-                event = sse_message(self._name, kind, data, self._config.quirks.normalize_sse_events)
+                event = self._event_message(kind, data)
                 if event is None:
                     continue
                 if event.get("method") == "notifications/subscriptions/acknowledged":
