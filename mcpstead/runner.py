@@ -168,6 +168,7 @@ async def serve(
                         config.limits.header_read_seconds, config.limits.body_read_seconds
                     ),
                     lifespan="off",
+                    ws="none",  # MCP has no WebSocket transport; see _unsupported_upgrade_warning
                     log_config=None,
                     access_log=False,
                     proxy_headers=False,  # no proxy in front of a local gateway; saves work on every request

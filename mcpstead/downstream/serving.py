@@ -10,12 +10,15 @@ arrives (at most until the end of the loop step) sends both with one syscall and
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mcpstead.downstream.streams import DISCONNECT_HOOK
+
+log = logging.getLogger("mcpstead.downstream")
 
 
 class CoalescingTransport:
@@ -82,6 +85,12 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self.read_deadline = None
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """The server runs with `ws="none"` (no WebSocket library loaded: ~0.6 MiB and a few ms of start). An
+        upgrade request is answered as plain HTTP; uvicorn's two warnings per request (one of them telling to
+        install a WebSocket library) would let any client fill the log with advice that does not apply."""
+        log.debug("a client asked to upgrade to %r; answered as plain HTTP", self._get_upgrade())
 
     def cut_off_if_late(self, now: float) -> str | None:
         """Close the connection if what it is reading is overdue; returns which read it was."""

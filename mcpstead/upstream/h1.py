@@ -107,6 +107,7 @@ class H1Response:
         "_sink",
         "_timer",
         "_unread",
+        "_until_body",
         "_until_close",
         "_waiter",
         "content_length",
@@ -115,9 +116,12 @@ class H1Response:
         "status",
     )
 
-    def __init__(self, conn: H1Connection) -> None:
+    def __init__(self, conn: H1Connection, until_body: bool = False) -> None:
         self._conn = conn
+        self._until_body = until_body
+        """Ready only once the first piece of the body (or its end) is in too, not at the headers."""
         self.status = 0
+        """0 until the final answer's headers are in."""
         self.headers: dict[str, str] = {}
         self.content_length: int | None = None
         self.keep_alive = False
@@ -226,8 +230,8 @@ class H1Response:
         self.content_length = int(length) if length is not None and length.isdigit() else None
         chunked = "chunked" in self.headers.get("transfer-encoding", "").lower()
         self._until_close = self.content_length is None and not chunked and status not in (204, 304)
-        if not self._ready.done():
-            self._ready.set_result(None)
+        if not self._until_body:
+            self._set_ready()
 
     def on_body(self, data: bytes) -> None:
         if self._sink is not None:
@@ -237,20 +241,23 @@ class H1Response:
         self._unread += len(data)
         if self._unread > READ_AHEAD_BYTES:
             self._conn.pause()
+        self._set_ready()
         self._wake()
 
     def on_message_complete(self) -> None:
-        if not self._ready.done():
+        if self.status == 0:
             return  # the end of an interim answer
         self._complete = True
+        self._set_ready()
         self._wake()
         if self._sink is not None:
             self._finish()
 
     def on_lost(self, error: UpstreamError) -> None:
         """The connection closed: an answer whose end is the connection's is complete; anything else broke."""
-        if self._ready.done() and self._until_close and self._error is None:
+        if self.status and self._until_close and self._error is None:
             self._complete = True
+            self._set_ready()
         elif not self._complete:
             self.fail(error)
         self._wake()
@@ -270,6 +277,10 @@ class H1Response:
 
     def reusable(self) -> bool:
         return self._complete and self._error is None and self.keep_alive and not self._until_close
+
+    def _set_ready(self) -> None:
+        if not self._ready.done():
+            self._ready.set_result(None)
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -310,9 +321,9 @@ class H1Connection(asyncio.Protocol):
         self.closed = False
         self._paused = False
 
-    def send(self, request: bytes) -> H1Response:
+    def send(self, request: bytes, until_body: bool = False) -> H1Response:
         assert self.transport is not None
-        response = H1Response(self)
+        response = H1Response(self, until_body)
         self.response = response
         self.received = False
         self.transport.write(request)
@@ -429,11 +440,15 @@ class H1Pool:
         self._busy: set[H1Connection] = set()
         self._closed = False
 
-    async def request(self, method: str, headers: Mapping[str, str] | None = None, body: bytes = b"") -> H1Response:
-        """Send one request and return its answer once the status and headers are in."""
+    async def request(
+        self, method: str, headers: Mapping[str, str] | None = None, body: bytes = b"", until_body: bool = False
+    ) -> H1Response:
+        """Send one request and return its answer once the status and headers are in; with `until_body`, once
+        the first piece of its body (or its end) is in too. A caller that reads the body at once is then woken
+        once instead of twice by a server that sends its headers ahead of the body (the SDKs' SSE answers)."""
         origin = self._origin
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self._exchange(origin, method, headers, body)
+            response = await self._exchange(origin, method, headers, body, until_body)
             status = response.status
             if not 300 <= status < 400 or status == 304:
                 return response
@@ -492,7 +507,7 @@ class H1Pool:
             self._idle.remove(conn)
 
     async def _exchange(
-        self, origin: Origin, method: str, headers: Mapping[str, str] | None, body: bytes
+        self, origin: Origin, method: str, headers: Mapping[str, str] | None, body: bytes, until_body: bool
     ) -> H1Response:
         request = self._encode(origin, method, headers, body)
         reuse = True
@@ -501,7 +516,7 @@ class H1Pool:
             reused = conn is not None
             if conn is None:
                 conn = await self._connect(origin)
-            response = conn.send(request)
+            response = conn.send(request, until_body)
             try:
                 await response.ready()
             except UpstreamError:

@@ -278,7 +278,9 @@ class StreamableHttpConnection:
             raise UpstreamError(self._name, f"upstream '{self._name}' is not open")
         content = jsonrpc.encode(message)
         self._on_wire("sent", content)
-        response = await client.request("POST", self._headers() if headers is None else headers, content)
+        response = await client.request(
+            "POST", self._headers() if headers is None else headers, content, until_body=True
+        )
         try:
             session_id = response.headers.get("mcp-session-id")
             if session_id and message.get("method") == "initialize":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
 import pytest
@@ -40,3 +41,26 @@ async def test_slow_headers_a_slow_body_and_a_silent_client_are_cut_off_and_othe
             metrics = (await http.get(f"{gateway.base}/metrics", timeout=5)).text
         assert 'mcpstead_limit_hits_total{limit="header_read"} 2.0' in metrics
         assert 'mcpstead_limit_hits_total{limit="body_read"} 1.0' in metrics
+
+
+async def test_a_websocket_upgrade_is_answered_as_plain_http_without_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with run_gateway(CONFIG) as gateway:
+        host, port = gateway.base.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        )
+        async with asyncio.timeout(5):
+            head = await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+        assert head.startswith(b"HTTP/1.1 200 OK"), head
+        async with httpx.AsyncClient() as http:  # and the gateway goes on serving
+            assert (await http.get(f"{gateway.base}/health", timeout=5)).status_code == 200
+    assert not [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and "upgrade" in record.getMessage().lower()
+    ]

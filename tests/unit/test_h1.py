@@ -301,6 +301,58 @@ async def test_the_rest_of_an_sse_answer_is_read_in_the_background_and_its_conne
     assert server.connections == 1  # the second answer came on the first's connection
 
 
+async def test_until_body_the_answer_is_handed_over_with_its_first_piece_not_at_its_headers() -> None:
+    go_on = asyncio.Event()
+    head_sent = asyncio.Event()
+
+    async def respond(request: Request, writer: asyncio.StreamWriter) -> bool:
+        if request.body == b"accepted":
+            writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+            return True
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+        await writer.drain()
+        head_sent.set()
+        await go_on.wait()
+        go_on.clear()
+        if request.body == b"break":
+            return False
+        writer.write(b"8\r\nanswer\n\n\r\n0\r\n\r\n")
+        return True
+
+    async with raw_server(respond) as server, pool_for(server.url) as pool:
+        response = await pool.request("POST", None, b"sse")  # without: at the headers, the body still to come
+        assert response.status == 200 and response.headers["content-type"] == "text/event-stream"
+        go_on.set()
+        assert await response.chunk() == b"answer\n\n"
+        response.release()
+
+        head_sent.clear()
+        waiting = asyncio.create_task(pool.request("POST", None, b"sse", until_body=True))
+        await head_sent.wait()
+        await asyncio.sleep(0.1)  # the headers are in by now
+        assert not waiting.done()
+        go_on.set()
+        response = await waiting
+        assert response.status == 200
+        assert response._chunks  # here already: no second wake-up to read it
+        assert await response.chunk() == b"answer\n\n"
+        assert await response.chunk() == b""
+        response.release()
+
+        response = await pool.request("POST", None, b"accepted", until_body=True)  # no body: ready at its end
+        assert response.status == 202 and await response.chunk() == b""
+        response.release()
+
+        head_sent.clear()
+        waiting = asyncio.create_task(pool.request("POST", None, b"break", until_body=True))
+        await head_sent.wait()
+        go_on.set()  # the server closes after the headers
+        with pytest.raises(UpstreamError, match="broke off"):
+            await waiting
+        (await pool.request("POST", None, b"accepted", until_body=True)).release()
+    assert server.connections == 2  # one kept alive until the answer that broke off, then a new one
+
+
 async def test_reading_pauses_while_the_reader_is_far_behind() -> None:
     size = 4 * h1.READ_AHEAD_BYTES
 
