@@ -329,7 +329,9 @@ async def test_until_body_the_answer_is_handed_over_with_its_first_piece_not_at_
         head_sent.clear()
         waiting = asyncio.create_task(pool.request("POST", None, b"sse", until_body=True))
         await head_sent.wait()
-        await asyncio.sleep(0.1)  # the headers are in by now
+        await until(lambda: any(conn.response is not None and conn.response.status for conn in pool._busy))
+        for _ in range(3):  # the headers are parsed: a ready answer would hand itself over within a loop turn
+            await asyncio.sleep(0)
         assert not waiting.done()
         go_on.set()
         response = await waiting
