@@ -149,6 +149,24 @@ def test_only_utf8_json_is_spliced_into_a_line() -> None:
         assert "text" in line and "message" not in line
 
 
+def test_what_is_not_strict_json_is_kept_as_text_so_every_line_is_json(tmp_path: Path) -> None:
+    """Python's json takes NaN, Infinity and lone surrogates; spliced in, they would make a line that strict
+    JSON readers (jq, another language) refuse. Too deep a message would not read back either."""
+    odd = [b'{"a":NaN}', b'{"a":-Infinity}', b'{"a":1e400}', b'{"a":"\\ud800"}', b"[" * 1100 + b"]" * 1100]
+    for data in odd:
+        line = encode_line(record(1, data))
+        assert b"message" not in line
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} in a capture line"))
+    path = tmp_path / "capture.jsonl"
+    capture = CaptureFile(path, 1 << 20, 0)
+    for seq, data in enumerate(odd, 1):
+        capture(record(seq, data))
+    capture.close()
+    assert [r.data for r in read_capture([path])] == odd
+    fine = b'{"jsonrpc":"2.0","id":1,"result":{"n":123456789012345678901234567890,"s":"\\ud83d\\ude00"}}'
+    assert json.loads(encode_line(record(9, fine)))["message"]["result"]["n"] == 123456789012345678901234567890
+
+
 def test_capture_errors_name_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(CaptureError, match="cannot write the capture file"):
         CaptureFile(tmp_path / "missing" / "cap.jsonl", 1000, 1)
