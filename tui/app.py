@@ -17,7 +17,15 @@ from mcpstead.state import GatewayView, ReloadView, ToolView
 from tui import formatting, terminal
 from tui.commands import DashboardCommands, PaletteCommand, dashboard_commands
 from tui.keymap import APP_BINDINGS, help_sections
-from tui.messages import LogLinesArrived, ReplayRequest, RunTool, ShowCall, SnapshotChanged, TrafficArrived
+from tui.messages import (
+    LogLinesArrived,
+    ReplayRequest,
+    RunTool,
+    ShowCall,
+    SnapshotChanged,
+    TrafficArrived,
+    TrafficShown,
+)
 from tui.notifications import NotificationHub
 from tui.runs import RunHistory
 from tui.screens import (
@@ -88,6 +96,8 @@ class DashboardApp(App[None]):
         self._stop = stop
         self._logs_failing = False
         self._traffic_failing = False
+        self._traffic_seq = 0
+        """The newest traffic record read from the view."""
         self._frame_failing = False
         self._terminal_fd: int | None = None
         self.runs = RunHistory()
@@ -114,7 +124,7 @@ class DashboardApp(App[None]):
         seen = self.view.version
         with contextlib.suppress(Exception):  # a broken view is reported by the loop below
             self._reload_seen = self.view.snapshot().last_reload
-        log_seq = traffic_seq = 0
+        log_seq = 0
         last_frame = loop.time()
         last_call = 0
         failing = False
@@ -128,7 +138,7 @@ class DashboardApp(App[None]):
                     return
                 version = await self.view.wait_for_change(seen, timeout=self.poll_interval)
                 log_seq = self._poll_logs(log_seq)
-                traffic_seq = self._poll_traffic(traffic_seq)
+                self._poll_traffic()
                 pause = self.frame_interval
                 if version != seen or loop.time() - last_frame >= TICK_SECONDS:
                     snapshot = self.view.snapshot()
@@ -166,23 +176,27 @@ class DashboardApp(App[None]):
         self.post_message(LogLinesArrived(lines))
         return lines[-1].seq
 
-    def _poll_traffic(self, after: int) -> int:
-        """Post the traffic records newer than `after`; return the newest seq seen (taken only once the
-        dashboard can show them: records taken before it is mounted would be lost)."""
-        if not self._can_apply():
-            return after
+    def _poll_traffic(self) -> None:
+        """Post the traffic records newer than the last one read. Read only while the Traffic tab can show
+        them: the core's ring keeps the newest (dashboard.capture), so a hidden tab costs a busy gateway
+        nothing, and once shown it reads what the ring still has (the tab says how many it missed)."""
+        if not self._can_apply() or not self.dashboard.traffic.display_now():
+            return
         try:
-            records = self.view.traffic_since(after)
+            records = self.view.traffic_since(self._traffic_seq)
         except Exception as error:
             if not self._traffic_failing:
                 self.notify(f"Gateway traffic unavailable: {error}", severity="warning", markup=False)
             self._traffic_failing = True
-            return after
+            return
         self._traffic_failing = False
-        if not records:
-            return after
-        self.post_message(TrafficArrived(records))
-        return records[-1].seq
+        if records:
+            self._traffic_seq = records[-1].seq
+            self.post_message(TrafficArrived(records))
+
+    @on(TrafficShown)
+    def _traffic_shown(self) -> None:
+        self._poll_traffic()
 
     @work(group="stop")
     async def _exit_when_set(self, stop: asyncio.Event) -> None:

@@ -62,6 +62,10 @@ class ReplayRequest(Message):
         self.params = params
 
 
+class TrafficShown(Message):
+    """The Traffic tab can be drawn again: read what the gateway kept meanwhile now, not at the next poll."""
+
+
 class TrafficArrived(Message):
     """New messages from the traffic tap (oldest first); never coalesced, each batch holds different ones."""
 

@@ -77,6 +77,9 @@ class FakeView:
         self.cancelled: list[tuple[str, str]] = []
         """(request id, reason) of every cancellation the dashboard sent."""
         self.traffic: list[TrafficRecord] = []
+        self.traffic_reads = 0
+        self.log_reads = 0
+        """How often the dashboard read traffic and log lines (each pass of its loop reads the logs)."""
         self.notification_listener: Callable[[dict[str, Any]], None] | None = None
         self._request_ids = 0
 
@@ -150,9 +153,11 @@ class FakeView:
         self.lines.append(LogLineView(seq, self._clock(), level, logger, message))
 
     def log_lines(self, after_seq: int = 0) -> tuple[LogLineView, ...]:
+        self.log_reads += 1
         return tuple(line for line in self.lines if line.seq > after_seq)
 
     def traffic_since(self, after_seq: int = 0) -> tuple[TrafficRecord, ...]:
+        self.traffic_reads += 1
         return tuple(record for record in self.traffic if record.seq > after_seq)
 
     def start_request(

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from mcpstead.state import TrafficRecord
 from tui import formatting
+from tui.messages import TrafficShown
 from tui.traffic_model import TrafficFilter, TrafficModel, TrafficRow
 from tui.widgets.keyed_table import Cells, ColumnSpec, KeyedTable
 
@@ -59,6 +60,9 @@ class TrafficPanel(Vertical):
         self.errors_only = False
         self._dirty = True
         self._waiting: deque[TrafficRecord] = deque(maxlen=keep)
+        self.missed = 0
+        """Messages that left the gateway's memory (its ring, dashboard.capture) before the tab read them:
+        records are numbered without gaps, so a gap is what was not kept."""
         self._empty_text = "No messages yet: they appear here as clients and upstreams talk through the gateway."
 
     def compose(self) -> ComposeResult:
@@ -76,13 +80,22 @@ class TrafficPanel(Vertical):
             self.refresh_rows()
 
     def on_show(self) -> None:
-        """Rows that came while the panel was hidden are drawn now (hidden, it only takes them in)."""
-        self.call_after_refresh(self.refresh_rows)
+        """Shown again: once laid out, draw what changed meanwhile (the filter) and have the app read the
+        records it did not read while the panel was hidden."""
+        self.call_after_refresh(self._shown)
+
+    def _shown(self) -> None:
+        self.refresh_rows()
+        self.post_message(TrafficShown())
 
     def add(self, records: Iterable[TrafficRecord]) -> None:
-        """Take records in; while the panel is hidden they wait unread (a busy gateway's traffic costs the
-        dashboard nothing until someone looks), bounded like the model."""
-        self._waiting.extend(records)
+        """Take records in (oldest first); until the panel can be drawn they wait unread, bounded like the
+        model."""
+        for record in records:
+            newest = self._waiting[-1].seq if self._waiting else self.model.last_seq
+            if record.seq > newest + 1:
+                self.missed += record.seq - newest - 1
+            self._waiting.append(record)
         if self.display_now():
             self.refresh_rows()
 
@@ -91,11 +104,6 @@ class TrafficPanel(Vertical):
 
     def set_empty_text(self, text: str) -> None:
         self._empty_text = text
-
-    @property
-    def unread(self) -> int:
-        """Records taken in while hidden, not yet read into the model."""
-        return len(self._waiting)
 
     def filter(self, query: str) -> None:
         if query != self._query:
@@ -147,7 +155,13 @@ class TrafficPanel(Vertical):
         if self.errors_only:
             text.append("errors only  ", style="bold red")
         if shown == MAX_ROWS and total > shown:
-            text.append(f"the newest {MAX_ROWS} shown", style="yellow")
+            text.append(f"the newest {MAX_ROWS} shown  ", style="yellow")
+        if self.missed:
+            text.append(
+                f"{self.missed} older message{'s' if self.missed != 1 else ''} not kept (the gateway keeps the "
+                "newest dashboard.capture.messages for this tab)",
+                style="yellow",
+            )
         return text
 
     def follow_newest(self) -> None:
