@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import uvicorn
 
+from mcpstead import gcpolicy
 from mcpstead.aio import BackgroundTasks, cancel_and_wait
 from mcpstead.capture import CaptureFile
 from mcpstead.config import GatewayConfig
@@ -83,7 +84,8 @@ def run(
     capture: Path | None = None,
     allow_unauthenticated: bool = False,
 ) -> int:
-    """Run until SIGINT/SIGTERM (or the frontend quits). Returns the process exit code."""
+    """Run until SIGINT/SIGTERM (or the frontend quits). Returns the process exit code. This owns the
+    process, so it also sets how the garbage collector runs in it (gcpolicy)."""
     if (why := refused(config, allow_unauthenticated)) is not None:  # before the port is even bound
         raise StartupError(why)
     sock = bind(config.host, config.port)
@@ -93,6 +95,7 @@ def run(
                 config,
                 sock,
                 frontend,
+                on_ready=lambda _url: gcpolicy.settle_soon(),
                 watch=watch,
                 log_ring=log_ring,
                 capture=capture,
