@@ -1,7 +1,7 @@
 """Before/after of two mcpstead source trees, interleaved window by window: `python -m bench.abtest --a DIR --b DIR`.
 
-For each upstream kind, one upstream and both gateways (headless, each with its own `--src` tree) run side by
-side; load windows then rotate direct, a, b / direct, b, a / ... against them, so machine drift (other people's
+For each upstream kind, one upstream and both gateways (headless, or `--target mcpstead-tui` with the dashboard,
+`mcpstead-tui-capture` with capture too; each with its own `--src` tree) run side by side; load windows then rotate direct, a, b / direct, b, a / ... against them, so machine drift (other people's
 processes on a shared box) lands on both trees alike. Every window is recorded (calls/s, gateway and upstream
 CPU per call, busy "other" cores), and each round adds a sequential-latency p50 per target. The summary gives
 medians over all windows and over the quiet ones (other cores below --quiet), and ratios b/a.
@@ -40,6 +40,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--a", type=Path, required=True, help="source tree (mcpstead/, tui/) for 'a' (before)")
     parser.add_argument("--b", type=Path, required=True, help="source tree for 'b' (after)")
     parser.add_argument("--upstreams", default=",".join(UPSTREAM_KINDS))
+    parser.add_argument(
+        "--target", default="mcpstead", choices=("mcpstead", "mcpstead-tui", "mcpstead-tui-capture"), help="how a/b run"
+    )
     parser.add_argument("--rounds", type=int, default=4, help="rounds of (direct, a, b) windows, order alternating")
     parser.add_argument("--sessions", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
@@ -137,7 +140,7 @@ def main() -> int:
                 _ready(targets["direct"])
                 for name, src in sources.items():
                     (root / name).mkdir()  # own config and log per gateway (the config is watched)
-                    targets[name] = start_target("mcpstead", kind, upstream, url, root / name, src)
+                    targets[name] = start_target(args.target, kind, upstream, url, root / name, src)
                 for target in targets.values():
                     _ready(target)
                 windows: list[dict[str, Any]] = []
