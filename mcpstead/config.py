@@ -155,6 +155,8 @@ class NameFilter(_Model):
     """Globs; a matching name is neither offered nor callable, even when included."""
 
     def allows(self, name: str) -> bool:
+        if not self.include and not self.exclude:  # the usual case, asked for every item at every rebuild
+            return True
         if self.include and not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.include):
             return False
         return not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.exclude)

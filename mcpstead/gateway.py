@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -92,6 +92,8 @@ class Gateway:
         self.catalog = Catalog()
         self._header_tools: dict[str, Any] = {}
         """Tools with arguments mirrored into Mcp-Param-* headers, with their input schemas."""
+        self._header_verdicts: dict[int, tuple[Any, bool]] = {}
+        """id(inputSchema) -> (that schema, whether it has valid x-mcp-header annotations), for reuse."""
         self.tasks = TaskBook()
         self.started_at = self.clock.wall()
         self.started_monotonic = self.clock.monotonic()
@@ -203,11 +205,7 @@ class Gateway:
             if (s := self.supervisors.get(server.name)) is not None
         ]
         self.catalog = build_catalog(upstreams, before)
-        self._header_tools = {
-            str(tool.get("name")): tool.get("inputSchema")
-            for tool in self.catalog.tools
-            if header_annotations(tool.get("inputSchema"))
-        }
+        self._header_tools = self._tools_with_headers(self.catalog.tools)
         for problem in self.catalog.problems:
             if problem not in before.problems:
                 log.warning("%s", problem)
@@ -219,6 +217,23 @@ class Gateway:
                 for session in self.sessions:
                     session.notify(message)
         self.bump()
+
+    def _tools_with_headers(self, tools: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        """Name -> input schema of the tools whose arguments ride in headers. Walking every schema at every
+        rebuild made 50 upstreams coming up one by one cost the square of them; the catalog keeps an
+        unchanged upstream's items (and so their schema objects), so a schema walked before keeps its
+        verdict (held with the schema, so its id cannot be reused while the entry lives)."""
+        known, verdicts = self._header_verdicts, {}
+        found: dict[str, Any] = {}
+        for tool in tools:
+            schema = tool.get("inputSchema")
+            seen = known.get(id(schema))
+            has = seen[1] if seen is not None and seen[0] is schema else bool(header_annotations(schema))
+            verdicts[id(schema)] = (schema, has)
+            if has:
+                found[str(tool.get("name"))] = schema
+        self._header_verdicts = verdicts
+        return found
 
     def tool_input_schema(self, name: Any) -> Any:
         """The input schema of a tool whose arguments ride in `Mcp-Param-*` headers (None for the others,

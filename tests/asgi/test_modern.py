@@ -210,6 +210,19 @@ async def test_mcp_param_headers_must_mirror_the_arguments_they_annotate(start: 
         response = await post(h, bare, modern_headers(bare, **{"mcp-param-region": "eu-west"}))
         assert "is present but argument 'region' is not" in error_of(response, 400, -32020)["message"]
 
+        # The upstream drops the annotation: its new schema is read at the rebuild, not an old verdict.
+        plain = {**HEADERED, "inputSchema": {"type": "object", "properties": {"region": {"type": "string"}}}}
+        upstream.tools = [plain]
+        upstream.current.send_notification("notifications/tools/list_changed")
+        await h.wait_until(lambda: h.gateway.tool_input_schema("fake__route") is None)
+        response = await post(h, message, modern_headers(message))
+        assert response.status_code == 200, response.text
+        upstream.tools = [HEADERED]  # and back: required again
+        upstream.current.send_notification("notifications/tools/list_changed")
+        await h.wait_until(lambda: h.gateway.tool_input_schema("fake__route") is not None)
+        response = await post(h, message, modern_headers(message))
+        assert "Mcp-Param-Region header is missing" in error_of(response, 400, -32020)["message"]
+
 
 async def test_modern_clients_show_in_the_sessions_by_their_client_info(start: Any) -> None:
     upstream = FakeUpstream(tools=[tool("echo")])
