@@ -69,6 +69,9 @@ TIME_BUDGET_S = 300.0
 """The whole run must take at most this long (issue 15); a run over it says so."""
 SUPERLINEAR_EXPONENT = 1.2
 """A total cost growing with an exponent above this (log-log, over the last segment) is flagged."""
+NOISE_FRACTION = 0.05
+"""A marginal cost below this share of the smallest point's cost is within run-to-run noise (the same point
+varies by 5-10% between runs on these machines): no exponent can be read from it."""
 PER_UNIT_RISE = 1.25
 """A per-unit cost (CPU per call) that rises by more than this factor from the smallest point is flagged."""
 
@@ -122,13 +125,14 @@ def growth(work: Sequence[float], cost: Sequence[float]) -> tuple[float | None, 
     With 3 or more points the first point is the baseline and the exponent is that of the marginal cost
     (cost - cost[0] against work - work[0]) between the last two points, so a fixed cost (idle RSS, a
     request's own overhead) neither hides growth nor fakes it: linear growth gives k ~ 1, quadratic ~ 2.
-    When the marginal cost of the middle point is not above zero (within noise), or with only 2 points, the
+    When the marginal cost of the middle point is within noise (under NOISE_FRACTION of the first point's
+    cost: a 3 ms rise on 380 ms would turn any later rise into a huge exponent), or with only 2 points, the
     raw ratio over the whole range is used instead, a lower bound on the true exponent.
     """
     if len(work) >= 3:
         m1, m2 = cost[-2] - cost[0], cost[-1] - cost[0]
         w1, w2 = work[-2] - work[0], work[-1] - work[0]
-        if m1 > 0 and m2 > 0 and w2 > w1 > 0:
+        if m1 > NOISE_FRACTION * cost[0] and m1 > 0 and m2 > 0 and w2 > w1 > 0:
             return math.log(m2 / m1) / math.log(w2 / w1), f"marginal over {work[0]:g}, {work[-2]:g}->{work[-1]:g}"
     if cost[0] > 0 and cost[-1] > 0 and work[0] > 0 and work[-1] > work[0]:
         return math.log(cost[-1] / cost[0]) / math.log(work[-1] / work[0]), f"raw {work[0]:g}->{work[-1]:g}"

@@ -1,0 +1,20 @@
+"""bench/curves.py's growth check: the exponent of a curve's marginal cost, and when noise hides it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.curves import growth
+
+
+def test_linear_and_quadratic_marginal_costs_give_their_exponents() -> None:
+    assert growth([1, 10, 100], [5.0, 14.0, 104.0])[0] == pytest.approx(1.0)
+    assert growth([1, 10, 100], [5.0, 86.0, 9806.0])[0] == pytest.approx(2.0, abs=0.01)
+
+
+def test_a_middle_rise_within_noise_falls_back_to_the_raw_ratio() -> None:
+    """50 upstreams: 0.381 s, 0.384 s, 0.679 s. A 3 ms marginal would read as exponent 2.7."""
+    exponent, method = growth([1, 10, 50], [0.381, 0.384, 0.679])
+    assert method == "raw 1->50" and exponent == pytest.approx(0.148, abs=0.01)
+    exponent, method = growth([1, 10, 50], [0.381, 0.43, 0.679])  # 49 ms: above noise, read as marginal
+    assert method.startswith("marginal") and exponent == pytest.approx(1.07, abs=0.01)
