@@ -70,8 +70,8 @@ TIME_BUDGET_S = 300.0
 SUPERLINEAR_EXPONENT = 1.2
 """A total cost growing with an exponent above this (log-log, over the last segment) is flagged."""
 NOISE_FRACTION = 0.05
-"""A marginal cost below this share of the smallest point's cost is within run-to-run noise (the same point
-varies by 5-10% between runs on these machines): no exponent can be read from it."""
+"""A marginal time below this share of the smallest point's is within run-to-run noise (the same point
+varies by 5-10% between runs on these machines): no exponent can be read from it. Memory is read exactly."""
 PER_UNIT_RISE = 1.25
 """A per-unit cost (CPU per call) that rises by more than this factor from the smallest point is flagged."""
 
@@ -119,20 +119,20 @@ class Curve:
 # --- growth ---------------------------------------------------------------------------------------------------
 
 
-def growth(work: Sequence[float], cost: Sequence[float]) -> tuple[float | None, str]:
+def growth(work: Sequence[float], cost: Sequence[float], noise: float = 0.0) -> tuple[float | None, str]:
     """The exponent k of cost ~ work^k over the last segment of a curve.
 
     With 3 or more points the first point is the baseline and the exponent is that of the marginal cost
     (cost - cost[0] against work - work[0]) between the last two points, so a fixed cost (idle RSS, a
     request's own overhead) neither hides growth nor fakes it: linear growth gives k ~ 1, quadratic ~ 2.
-    When the marginal cost of the middle point is within noise (under NOISE_FRACTION of the first point's
+    When the marginal cost of the middle point is within noise (not above `noise` times the first point's
     cost: a 3 ms rise on 380 ms would turn any later rise into a huge exponent), or with only 2 points, the
     raw ratio over the whole range is used instead, a lower bound on the true exponent.
     """
     if len(work) >= 3:
         m1, m2 = cost[-2] - cost[0], cost[-1] - cost[0]
         w1, w2 = work[-2] - work[0], work[-1] - work[0]
-        if m1 > NOISE_FRACTION * cost[0] and m1 > 0 and m2 > 0 and w2 > w1 > 0:
+        if m1 > noise * cost[0] and m1 > 0 and m2 > 0 and w2 > w1 > 0:
             return math.log(m2 / m1) / math.log(w2 / w1), f"marginal over {work[0]:g}, {work[-2]:g}->{work[-1]:g}"
     if cost[0] > 0 and cost[-1] > 0 and work[0] > 0 and work[-1] > work[0]:
         return math.log(cost[-1] / cost[0]) / math.log(work[-1] / work[0]), f"raw {work[0]:g}->{work[-1]:g}"
@@ -140,7 +140,7 @@ def growth(work: Sequence[float], cost: Sequence[float]) -> tuple[float | None, 
 
 
 def check_total(series: str, metric: str, work: Sequence[float], cost: Sequence[float]) -> Check:
-    value, method = growth(work, cost)
+    value, method = growth(work, cost, 0.0 if metric.endswith("_mib") else NOISE_FRACTION)
     return Check(series, metric, "total", value, method, value is not None and value > SUPERLINEAR_EXPONENT)
 
 
