@@ -7,7 +7,7 @@ widgets), ~50 ms each, 37-47 ms of GC per second in all. Objects made before ser
 process, so they are frozen (moved out of the collector's reach: a full collection walks only what came
 later, and cannot pause the loop for as long); and the young generation is collected after 10,000 new
 objects instead of 700, so the short-lived objects of a request (its dicts, its task) are freed by reference
-counting before a collection promotes them. Together: 8 ms of GC per second, ~35 us less CPU per call with
+counting before a collection promotes them. Together: 8 ms of GC per second, 28-35 us less CPU per call with
 the dashboard, a few us headless. Start-up leaves no cyclic garbage to speak of (a collection at that point
 found 0-34 objects, in 13-20 ms), so nothing is collected first: freezing costs no pause.
 """
