@@ -94,6 +94,10 @@ class Gateway:
         """Tools with arguments mirrored into Mcp-Param-* headers, with their input schemas."""
         self._header_verdicts: dict[int, tuple[Any, bool]] = {}
         """id(inputSchema) -> (that schema, whether it has valid x-mcp-header annotations), for reuse."""
+        self._rebuild_pending = False
+        self._rebuilt = asyncio.Event()
+        """Set while no catalog rebuild is pending."""
+        self._rebuilt.set()
         self.tasks = TaskBook()
         self.started_at = self.clock.wall()
         self.started_monotonic = self.clock.monotonic()
@@ -160,6 +164,7 @@ class Gateway:
             clock=self.clock,
             on_change=self.bump,
             on_lists_changed=self.lists_changed,
+            catalog_settled=self.catalog_settled,
             hooks=self.fanout,
             on_ready=self._upstream_ready,
             connect=self._connect,
@@ -196,8 +201,29 @@ class Gateway:
         self._changed.set()
 
     def lists_changed(self) -> None:
-        """Some upstream's lists changed (or it came or went): rebuild the catalog, log what is new among
-        its problems, and tell every session about each kind whose merged list really changed."""
+        """Some upstream's lists changed (or it came or went): rebuild the catalog once this pass of the
+        loop is done. A rebuild visits every item present, so upstreams whose lists arrive in the same pass
+        (many coming up together) cost one rebuild, not one each. An upstream is announced ready only after
+        the rebuild that holds its items (`catalog_settled`), so "ready" still means "listed"."""
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            self._rebuilt.clear()
+            asyncio.get_running_loop().call_soon(self._rebuild_if_pending)
+
+    async def catalog_settled(self) -> None:
+        """Return once no rebuild is pending."""
+        if self._rebuild_pending:
+            await self._rebuilt.wait()
+
+    def _rebuild_if_pending(self) -> None:
+        if self._rebuild_pending:  # not done meanwhile by a reload
+            self.rebuild_catalog()
+
+    def rebuild_catalog(self) -> None:
+        """Rebuild the catalog now, log what is new among its problems, and tell every session about each
+        kind whose merged list really changed."""
+        self._rebuild_pending = False
+        self._rebuilt.set()
         before = self.catalog
         upstreams = [
             UpstreamLists(s.config, s.lists, s.task_augmented_calls, s.cut_lists, unrelayed(s))
@@ -437,7 +463,7 @@ class Gateway:
         for name in diff.unchanged:
             if self.supervisors[name].status == "failed":
                 self.supervisors[name].reconnect()
-        self.lists_changed()
+        self.rebuild_catalog()  # now: the reload's outcome (and whoever awaited it) sees the new catalog
 
         outcome = ReloadView(
             at=now,

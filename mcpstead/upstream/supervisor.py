@@ -11,7 +11,7 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -52,6 +52,10 @@ RETRY_ON_CALL_SECONDS = 1.0
 """A call to an upstream in backoff brings its next connect attempt forward, at most this often."""
 
 
+async def _nothing_pending() -> None:
+    """A supervisor on its own (tests) has no catalog to wait for."""
+
+
 class UpstreamSupervisor:
     def __init__(
         self,
@@ -62,6 +66,7 @@ class UpstreamSupervisor:
         on_lists_changed: Callable[[], None],
         hooks: InboundHooks,
         on_ready: Callable[[UpstreamSupervisor], None] = lambda supervisor: None,
+        catalog_settled: Callable[[], Awaitable[None]] = _nothing_pending,
         connect: Connect = connect_transport,
         rng: Callable[[], float] = random.random,
         log_stderr: bool = False,
@@ -76,6 +81,8 @@ class UpstreamSupervisor:
         self._clock = clock
         self._on_change = on_change
         self._on_lists_changed = on_lists_changed
+        self._catalog_settled = catalog_settled
+        """Awaited before announcing ready: the gateway rebuilds its catalog a pass after a list change."""
         self.status: UpstreamStatus = "connecting"
         self._detects = config.protocol == "auto" and config.url is not None
         self.transport: TransportKind | None = None if self._detects else config.transport
@@ -300,6 +307,7 @@ class UpstreamSupervisor:
             if failures:
                 self.stats.reconnect_attempts["success"] += 1
             failures = 0
+            await self._catalog_settled()  # "ready" means its items are listed
             self._announce_ready()
             assert self._connection is not None
             error = await self._health.watch(self._connection, self._check_now, self._restart)

@@ -291,3 +291,46 @@ async def test_capabilities_the_gateway_does_not_pass_on_are_said_not_dropped(
         assert said in [r.getMessage() for r in caplog.records]
         response = await h.post(initialize_request())
         assert set(response.json()["result"]["capabilities"]) == {"tools"}  # what it says it does not pass on
+
+
+async def test_list_changes_in_one_pass_of_the_loop_cost_one_rebuild_and_one_announcement(
+    start: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each rebuild visits every tool: upstreams whose lists change together (many coming up at once)
+    are rebuilt once, and a session hears one list_changed for them."""
+    fakes = Upstreams(one=upstream(tools=["a"], label="one"), two=upstream(tools=["b"], label="two"))
+    async with start(servers("one", "two"), connect=fakes.connect) as h:
+        session = await ready(h, "one", "two")
+        downstream = h.gateway.sessions.get(session)
+        assert downstream is not None
+        outbox = downstream.open_stream()
+        assert outbox is not None
+        rebuilds: list[int] = []
+        rebuild = h.gateway.rebuild_catalog
+        monkeypatch.setattr(h.gateway, "rebuild_catalog", lambda: (rebuilds.append(1), rebuild()))
+        for name, added in (("one", "a2"), ("two", "b2")):  # as two supervisors' refreshes would
+            supervisor = h.gateway.supervisors[name]
+            supervisor.lists = {**supervisor.lists, "tools": (*supervisor.lists["tools"], tool(added))}
+            h.gateway.lists_changed()
+        assert rebuilds == []  # the catalog catches up once this pass is done
+        await h.gateway.catalog_settled()
+        assert rebuilds == [1]
+        assert await names(h, session, "tools/list", "tools") == ["one__a", "one__a2", "two__b", "two__b2"]
+        async with asyncio.timeout(WAIT):
+            assert (await outbox.get() or {}).get("method") == "notifications/tools/list_changed"
+        assert outbox.empty()
+
+
+async def test_an_upstream_is_ready_only_once_its_items_are_in_the_catalog(start: Any) -> None:
+    """The rebuild after a list change waits a pass; the ready announcement waits for it."""
+    fakes = Upstreams(app=upstream(tools=["echo"], label="app"))
+    async with start(servers("app"), connect=fakes.connect) as h:
+        seen: list[tuple[str, tuple[str, ...]]] = []
+
+        def check() -> bool:
+            status = h.gateway.supervisors["app"].status
+            seen.append((status, tuple(str(t.get("name")) for t in h.gateway.catalog.tools)))
+            return status == "ready"
+
+        await h.wait_until(check)
+        assert all(tools == ("app__echo",) for status, tools in seen if status == "ready")
