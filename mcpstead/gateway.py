@@ -94,9 +94,8 @@ class Gateway:
         """Tools with arguments mirrored into Mcp-Param-* headers, with their input schemas."""
         self._header_verdicts: dict[int, tuple[Any, bool]] = {}
         """id(inputSchema) -> (that schema, whether it has valid x-mcp-header annotations), for reuse."""
-        self._rebuild_pending = False
         self._rebuilt = asyncio.Event()
-        """Set while no catalog rebuild is pending."""
+        """Set while no catalog rebuild is pending (cleared by lists_changed, set by rebuild_catalog)."""
         self._rebuilt.set()
         self.tasks = TaskBook()
         self.started_at = self.clock.wall()
@@ -205,24 +204,21 @@ class Gateway:
         loop is done. A rebuild visits every item present, so upstreams whose lists arrive in the same pass
         (many coming up together) cost one rebuild, not one each. An upstream is announced ready only after
         the rebuild that holds its items (`catalog_settled`), so "ready" still means "listed"."""
-        if not self._rebuild_pending:
-            self._rebuild_pending = True
+        if self._rebuilt.is_set():
             self._rebuilt.clear()
             asyncio.get_running_loop().call_soon(self._rebuild_if_pending)
 
     async def catalog_settled(self) -> None:
         """Return once no rebuild is pending."""
-        if self._rebuild_pending:
-            await self._rebuilt.wait()
+        await self._rebuilt.wait()
 
     def _rebuild_if_pending(self) -> None:
-        if self._rebuild_pending:  # not done meanwhile by a reload
+        if not self._rebuilt.is_set():  # not done meanwhile by a reload
             self.rebuild_catalog()
 
     def rebuild_catalog(self) -> None:
         """Rebuild the catalog now, log what is new among its problems, and tell every session about each
         kind whose merged list really changed."""
-        self._rebuild_pending = False
         self._rebuilt.set()
         before = self.catalog
         upstreams = [
