@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -25,7 +25,6 @@ from mcpstead.errors import ConfigError, UnknownUpstreamError
 from mcpstead.exposure import is_exposed, refused, warning
 from mcpstead.fanout import SessionFanout, TaskBook
 from mcpstead.forwarder import Forwarder
-from mcpstead.headers import header_annotations
 from mcpstead.logs import LogRing
 from mcpstead.metrics import GatewayMetrics
 from mcpstead.protocol import RELAYED_CAPABILITIES
@@ -90,10 +89,6 @@ class Gateway:
         self.traffic = Traffic(self.clock.wall)
         """Every message on both hops, for whoever listens (the dashboard, a capture file)."""
         self.catalog = Catalog()
-        self._header_tools: dict[str, Any] = {}
-        """Tools with arguments mirrored into Mcp-Param-* headers, with their input schemas."""
-        self._header_verdicts: dict[int, tuple[Any, bool]] = {}
-        """id(inputSchema) -> (that schema, whether it has valid x-mcp-header annotations), for reuse."""
         self._rebuilt = asyncio.Event()
         """Set while no catalog rebuild is pending (cleared by lists_changed, set by rebuild_catalog)."""
         self._rebuilt.set()
@@ -227,7 +222,6 @@ class Gateway:
             if (s := self.supervisors.get(server.name)) is not None
         ]
         self.catalog = build_catalog(upstreams, before)
-        self._header_tools = self._tools_with_headers(self.catalog.tools)
         for problem in self.catalog.problems:
             if problem not in before.problems:
                 log.warning("%s", problem)
@@ -240,27 +234,13 @@ class Gateway:
                     session.notify(message)
         self.bump()
 
-    def _tools_with_headers(self, tools: Iterable[dict[str, Any]]) -> dict[str, Any]:
-        """Name -> input schema of the tools whose arguments ride in headers. Walking every schema at every
-        rebuild made 50 upstreams coming up one by one cost the square of them; the catalog keeps an
-        unchanged upstream's items (and so their schema objects), so a schema walked before keeps its
-        verdict (held with the schema, so its id cannot be reused while the entry lives)."""
-        known, verdicts = self._header_verdicts, {}
-        found: dict[str, Any] = {}
-        for tool in tools:
-            schema = tool.get("inputSchema")
-            seen = known.get(id(schema))
-            has = seen[1] if seen is not None and seen[0] is schema else bool(header_annotations(schema))
-            verdicts[id(schema)] = (schema, has)
-            if has:
-                found[str(tool.get("name"))] = schema
-        self._header_verdicts = verdicts
-        return found
-
     def tool_input_schema(self, name: Any) -> Any:
         """The input schema of a tool whose arguments ride in `Mcp-Param-*` headers (None for the others,
-        whose headers there is nothing to check against)."""
-        return self._header_tools.get(name) if isinstance(name, str) else None
+        whose headers there is nothing to check against). Its upstream's supervisor keeps these, walked
+        once per list change of that upstream; the catalog only routes the exposed name to it."""
+        route = self.catalog.tool_routes.get(name) if isinstance(name, str) else None
+        supervisor = self.supervisors.get(route.upstream) if route is not None else None
+        return supervisor.header_schema(route.name) if supervisor is not None and route is not None else None
 
     def cache_hint(self) -> tuple[int, str]:
         """(ttlMs, cacheScope) for a modern list result: until the soonest scheduled refresh of an upstream's

@@ -126,6 +126,7 @@ class UpstreamSupervisor:
         self.era: Era | None = None
         """The protocol era the upstream speaks; None for HTTP until a connect finds out."""
         self._header_schemas: dict[str, Any] = {}
+        """Own tool name -> input schema, for the tools with `x-mcp-header` annotations (walked per list change)."""
         self._hooks = ConnectionHooks(
             inbound=self.inbound,
             on_wire=self._on_wire,
@@ -133,7 +134,7 @@ class UpstreamSupervisor:
             stderr=self.stderr,
             stderr_written=self._stderr_written,
             limit=limit,
-            tool_schema=self._tool_schema,
+            tool_schema=self.header_schema,
         )
 
     def _on_wire(self, direction: Literal["sent", "received"], data: bytes | str) -> None:
@@ -447,8 +448,9 @@ class UpstreamSupervisor:
             await aside.open()
         self._connection = aside
 
-    def _tool_schema(self, name: str) -> Any:
-        """The input schema of one of the upstream's tools (2026-07-28 calls mirror annotated arguments)."""
+    def header_schema(self, name: str) -> Any:
+        """The input schema of one of the upstream's own tools whose arguments ride in `Mcp-Param-*` headers
+        (2026-07-28 calls mirror them; the gateway checks a client's against it); None for the others."""
         return self._header_schemas.get(name)
 
     def _stderr_written(self) -> None:
