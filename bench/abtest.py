@@ -47,6 +47,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--sessions", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="offered calls/s in all (0: back to back); compares CPU at equal load"
+    )
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--calls", type=int, default=300, help="sequential calls per latency sample")
     parser.add_argument("--quiet", type=float, default=0.2, help="'other' cores below which a window is quiet")
@@ -60,7 +63,7 @@ def _ready(target: Target) -> None:
 
 
 def _window(target: Target, args: argparse.Namespace) -> dict[str, Any]:
-    w = throughput.measure(target, args.sessions, args.workers, args.duration, args.timeout)
+    w = throughput.measure(target, args.sessions, args.workers, args.duration, args.timeout, args.rate)
     ours = w.gateway_cpu_s + w.loadgen_cpu_s + (w.upstream_cpu_s if target.kind != "direct" else 0)
     return {
         "ok": w.ok,

@@ -365,6 +365,7 @@ async def _time_tools_list(url: str, repeats: int, budget_s: float) -> dict[str,
             "listed": tools,
             "pages": pages,
             "first_ms": ms(first),
+            "list_min_ms": ms(times[0] if times else None),
             "list_ms": ms(percentile(times, 0.5)),
             "list_max_ms": ms(times[-1] if times else None),
             "repeats": len(times),
@@ -388,7 +389,7 @@ def curve_tools(env: Env) -> Curve:
                     ready_s = uvloop.run(wait_health(gw_base, gateway, upstreams, per * upstreams))
                     time.sleep(0.3)
                     rss_ready = rss_mib(gateway.pid)
-                    timing = uvloop.run(_time_tools_list(f"{gw_base}/mcp", 10, 3.0))
+                    timing = uvloop.run(_time_tools_list(f"{gw_base}/mcp", 30, 3.0))
                     rss_after = rss_mib(gateway.pid)
                     _check_alive(curve, gateway)
                 finally:
@@ -419,7 +420,11 @@ def curve_tools(env: Env) -> Curve:
         series = [p for p in curve.points if p["upstreams"] == upstreams]
         if len(series) >= 2:
             work = [float(p["tools"]) for p in series]
-            curve.checks.append(check_total(f"{upstreams} upstreams", "list_ms", work, [p["list_ms"] for p in series]))
+            # Checked on the best of the repeats: listing is deterministic work, and what the machine's other
+            # load adds to one listing (the median of a 1,000-tool page ranged 1.9-3.3 ms across runs) read
+            # as growth in one series or another from run to run.
+            best = [p["list_min_ms"] for p in series]
+            curve.checks.append(check_total(f"{upstreams} upstreams", "list_min_ms", work, best))
             rss = [p["rss_after_list_mib"] for p in series]
             curve.checks.append(check_total(f"{upstreams} upstreams", "rss_after_list_mib", work, rss))
     # Upstreams and tools growing together (1 x 100, 10 x 100, 50 x 200 tools): the usual way a setup grows.
@@ -438,7 +443,7 @@ def curve_tools(env: Env) -> Curve:
     if len(biggest) >= 2:
         work = [float(p["upstreams"]) for p in biggest]
         label = f"{max(TOOL_TOTALS)} tools, by upstreams"
-        curve.checks.append(check_total(label, "list_ms", work, [p["list_ms"] for p in biggest]))
+        curve.checks.append(check_total(label, "list_min_ms", work, [p["list_min_ms"] for p in biggest]))
         curve.checks.append(check_total(label, "ready_s", work, [p["ready_s"] for p in biggest]))
         curve.checks.append(check_total(label, "rss_after_list_mib", work, [p["rss_after_list_mib"] for p in biggest]))
     return curve

@@ -103,9 +103,18 @@ async def _sequential(session: McpSession, tool: str, prefix: str, calls: int, t
         await _call(session, tool, prefix, f"hi-{tag}-{n}", tally)
 
 
-async def _drive(session: McpSession, tag: str, tool: str, prefix: str, deadline: float, tally: Tally) -> None:
+async def _drive(
+    session: McpSession, tag: str, tool: str, prefix: str, deadline: float, tally: Tally, interval: float, first: float
+) -> None:
+    """Call back to back, or (`interval` > 0) start a call every `interval` seconds from `first`: a call that
+    overruns its slot is followed at once, so the offered rate is a ceiling, never a backlog."""
     n = 0
-    while time.perf_counter() < deadline:
+    next_start = first
+    while (now := time.perf_counter()) < deadline:
+        if interval and next_start > now:
+            await asyncio.sleep(next_start - now)
+            continue
+        next_start = max(next_start, now) + interval
         await _call(session, tool, prefix, f"hi-{tag}-{n}", tally)
         n += 1
 
@@ -127,9 +136,11 @@ async def _worker(args: argparse.Namespace) -> dict[str, Any]:
             return {"aborted": True}
         cpu0, wall0 = time.process_time(), time.perf_counter()
         deadline = wall0 + args.duration
+        interval = len(live) / args.rate if args.rate and live else 0.0
         tasks = (
-            _drive(session, f"{args.worker}.{i}", args.tool, args.prefix, deadline, tally)
+            _drive(session, f"{args.worker}.{i}", args.tool, args.prefix, deadline, tally, interval, first)
             for i, session in enumerate(live)
+            for first in [wall0 + interval * i / len(live)]  # the sessions' slots spread over one interval
         )
         await asyncio.gather(*tasks)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -146,6 +157,9 @@ def main() -> None:
     parser.add_argument("--prefix", default="", help="what the echo tool puts before the message")
     parser.add_argument("--sessions", type=int, required=True)
     parser.add_argument("--duration", type=float, required=True)
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="calls/s this worker's sessions offer in all (0: back to back)"
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="per call, seconds")
     parser.add_argument("--worker", default="0", help="a tag that keeps messages unique across workers")
     parser.add_argument("--result", required=True, help="file the result is written to (it can pass 64 KiB)")

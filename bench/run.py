@@ -55,6 +55,13 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="seconds of load (default 10; quick 3)")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-call timeout, seconds")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered calls/s in all for the throughput windows (default 0: back to back); at a rate every "
+        "target can carry, CPU per call compares the targets at equal load instead of at their own saturation",
+    )
+    parser.add_argument(
         "--repeat", type=int, default=1, help="load windows per target; the median one by throughput is reported"
     )
     parser.add_argument("--out", type=Path, help="JSON results path (default bench/results/<timestamp>.json)")
@@ -118,7 +125,7 @@ def measure_target(row: Row, target: Target, args: argparse.Namespace) -> None:
     row.error_samples += tally.samples
     windows = []
     for _ in range(args.repeat):
-        window = throughput.measure(target, args.sessions, args.workers, args.duration, args.timeout)
+        window = throughput.measure(target, args.sessions, args.workers, args.duration, args.timeout, args.rate)
         windows.append(window)
         for kind, count in window.errors.items():
             row.errors[f"load:{kind}"] = row.errors.get(f"load:{kind}", 0) + count

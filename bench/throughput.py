@@ -63,8 +63,9 @@ def _split(sessions: int, workers: int) -> list[int]:
     return [sessions // workers + (1 if i < sessions % workers else 0) for i in range(workers) if i < sessions]
 
 
-def measure(target: Target, sessions: int, workers: int, duration: float, timeout: float) -> Window:
-    """Drive `sessions` sessions over `workers` processes for `duration` seconds against `target`."""
+def measure(target: Target, sessions: int, workers: int, duration: float, timeout: float, rate: float = 0.0) -> Window:
+    """Drive `sessions` sessions over `workers` processes for `duration` seconds against `target`, back to
+    back, or offering `rate` calls/s in all (shared among the workers by their sessions)."""
     procs: list[subprocess.Popen[str]] = []
     results_dir = tempfile.TemporaryDirectory(prefix="mcpstead-load-")
     result_files: list[Path] = []
@@ -74,6 +75,8 @@ def measure(target: Target, sessions: int, workers: int, duration: float, timeou
             argv = [sys.executable, "-m", "bench.load", "--url", target.url, "--tool", target.tool]
             argv += ["--prefix", target.expect_prefix, "--sessions", str(count), "--duration", str(duration)]
             argv += ["--timeout", str(timeout), "--worker", str(index), "--result", str(result_files[-1])]
+            if rate:
+                argv += ["--rate", str(rate * count / sessions)]
             if target.extra.get("client") == "modern":
                 argv.append("--modern")
             procs.append(

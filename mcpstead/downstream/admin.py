@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mcpstead.gateway import Gateway
-from mcpstead.metrics import CONTENT_TYPE
 from mcpstead.state import UpstreamView
 
 STDERR_IN_HEALTH = 10
@@ -98,7 +97,8 @@ class AdminEndpoints:
         return JSONResponse(summary)
 
     async def metrics(self, request: Request) -> Response:
-
         if not self.gateway.config.metrics.enabled:
             return Response("metrics disabled\n", status_code=404, media_type="text/plain")
-        return Response(self.gateway.metrics.render(), media_type=CONTENT_TYPE)
+        from mcpstead import exposition  # loaded at the first scrape: its docstring says why
+
+        return Response(exposition.render(self.gateway.metrics), media_type=exposition.CONTENT_TYPE)
