@@ -137,10 +137,10 @@ async def _worker(args: argparse.Namespace) -> dict[str, Any]:
         cpu0, wall0 = time.process_time(), time.perf_counter()
         deadline = wall0 + args.duration
         interval = len(live) / args.rate if args.rate and live else 0.0
+        firsts = [wall0 + interval * i / len(live) for i in range(len(live))]  # spread over one interval
         tasks = (
             _drive(session, f"{args.worker}.{i}", args.tool, args.prefix, deadline, tally, interval, first)
-            for i, session in enumerate(live)
-            for first in [wall0 + interval * i / len(live)]  # the sessions' slots spread over one interval
+            for i, (session, first) in enumerate(zip(live, firsts, strict=True))
         )
         await asyncio.gather(*tasks)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0

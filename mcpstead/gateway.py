@@ -238,9 +238,10 @@ class Gateway:
         """The input schema of a tool whose arguments ride in `Mcp-Param-*` headers (None for the others,
         whose headers there is nothing to check against). Its upstream's supervisor keeps these, walked
         once per list change of that upstream; the catalog only routes the exposed name to it."""
-        route = self.catalog.tool_routes.get(name) if isinstance(name, str) else None
-        supervisor = self.supervisors.get(route.upstream) if route is not None else None
-        return supervisor.header_schema(route.name) if supervisor is not None and route is not None else None
+        if not isinstance(name, str) or (route := self.catalog.tool_routes.get(name)) is None:
+            return None
+        supervisor = self.supervisors.get(route.upstream)
+        return None if supervisor is None else supervisor.header_schema(route.name)
 
     def cache_hint(self) -> tuple[int, str]:
         """(ttlMs, cacheScope) for a modern list result: until the soonest scheduled refresh of an upstream's

@@ -16,7 +16,7 @@ SESSION_DURATION_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 36
 
 
 class UpstreamSource(Protocol):
-    """What the upstream families read from each supervisor (metrics.py never imports the supervisor)."""
+    """What the upstream families read from each supervisor (neither this module nor exposition.py imports it)."""
 
     @property
     def name(self) -> str: ...
