@@ -261,6 +261,11 @@ def main() -> int:
     )
     upstreams = [kind for kind in args.upstreams.split(",") if kind]
     notes: list[str] = []
+    if args.rate:
+        notes.append(
+            f"load paced at {args.rate:g} calls/s in all: throughput shows the offered rate, not what a target "
+            "can carry; compare CPU per call (the targets' throughput checks do not apply)"
+        )
     if "node" in upstreams and (why := node_missing()):
         notes.append(f"node upstream skipped: {why}")
         upstreams.remove("node")
