@@ -150,6 +150,12 @@ class Forwarder:
         """One request as an InFlightCall: cancellable by the client, relaying what rides on it."""
         if session is not None and session.era == "modern":
             return await self._send_modern(supervisor, method, params, session, channel)
+        if (
+            session is not None
+            and message_id is not None
+            and session.cancels.take(message_id, asyncio.get_running_loop().time())
+        ):
+            raise RpcError(REQUEST_CANCELLED, "Request cancelled")  # before it arrived: the upstream never sees it
         self._check_in_flight(session)
         task = asyncio.current_task()
         call = self._new_call(supervisor, session, channel)
@@ -167,8 +173,9 @@ class Forwarder:
             raise RpcError(REQUEST_CANCELLED, "Request cancelled") from None
         finally:
             self._calls_in_flight -= 1
-            if in_flight is not None:
+            if in_flight is not None and session is not None and message_id is not None:
                 in_flight.pop(message_id, None)
+                session.cancels.done(message_id)
         if isinstance(result, dict) and "task" in result:
             self._tasks.record(result, supervisor.name, session)
         return result

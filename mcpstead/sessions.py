@@ -7,7 +7,7 @@ import itertools
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeGuard
 
 from mcpstead.state import INSTANCE_SEPARATOR, CallSource, SessionView
 
@@ -25,6 +25,10 @@ SESSION_ID_BYTES = 24
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 """RFC 5424 severities as MCP names them, least severe first."""
 SESSION_ENDED = {"code": -32603, "message": "the client's session ended before it answered"}
+EARLY_CANCEL_SECONDS = 5.0
+"""How long a cancellation that came before its request waits for it."""
+CANCELS_KEPT = 64
+"""Early cancellations, and lately answered ids, kept per session (the oldest go first)."""
 
 
 def level_admits(wanted: str | None, level: Any) -> bool:
@@ -33,6 +37,43 @@ def level_admits(wanted: str | None, level: Any) -> bool:
     if wanted is None or level not in LOG_LEVELS:
         return True
     return LOG_LEVELS.index(level) >= LOG_LEVELS.index(wanted)
+
+
+@dataclass(slots=True)
+class CancelMemory:
+    """Cancellations that overtook their requests. Over HTTP a request and the notification that cancels
+    it travel on separate connections, so the gateway can read the notification first; it is kept a
+    while, and the request is cancelled as it arrives. The ids lately answered are kept too: a
+    cancellation of one of those came late, not early, and must not cancel a new request reusing its id."""
+
+    early: dict[str | int, float] = field(default_factory=dict)
+    answered: dict[str | int, None] = field(default_factory=dict)
+
+    def cancel_unseen(self, request_id: str | int, now: float) -> None:
+        """`request_id` was cancelled before any request of that id arrived (or after it was answered)."""
+        if request_id not in self.answered:
+            self.early[request_id] = now
+            _keep_newest(self.early)
+
+    def take(self, request_id: str | int, now: float) -> bool:
+        """Whether the request arriving as `request_id` was cancelled already (lately enough)."""
+        at = self.early.pop(request_id, None)
+        return at is not None and now - at <= EARLY_CANCEL_SECONDS
+
+    def done(self, request_id: str | int) -> None:
+        self.answered.pop(request_id, None)
+        self.answered[request_id] = None
+        _keep_newest(self.answered)
+
+
+def _keep_newest(entries: dict[Any, Any]) -> None:
+    while len(entries) > CANCELS_KEPT:
+        del entries[next(iter(entries))]
+
+
+def is_request_id(value: Any) -> TypeGuard[str | int]:
+    """A JSON-RPC id a request can carry (what a cancellation's requestId must be to name one)."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
 @dataclass(slots=True)
@@ -58,6 +99,8 @@ class DownstreamSession:
     """(upstream, uri) of every resources/subscribe still in force."""
     in_flight: dict[Any, Cancellable] = field(default_factory=dict)
     """Forwarded requests awaiting their answer, by the client's request id (for notifications/cancelled)."""
+    cancels: CancelMemory = field(default_factory=CancelMemory)
+    """notifications/cancelled that came before their request."""
     client_address: str | None = None
     """Where the client connected from (for limits.sessions_per_client)."""
     elicitations: set[str] = field(default_factory=set)
