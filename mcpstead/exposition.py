@@ -2,8 +2,8 @@
 counts (mcpstead/metrics.py) at scrape time on a registry of its own.
 
 The admin endpoint imports this module at the first scrape, not at start: prometheus-client brings
-http.server, wsgiref and email with it, 1.4 MiB of resident memory that a gateway nobody scrapes (most
-local ones) never needs.
+http.server, wsgiref and email with it, 1.5 MiB of an idle gateway's resident memory that a gateway nobody
+scrapes (most local ones) never needs.
 """
 
 from __future__ import annotations

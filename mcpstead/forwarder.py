@@ -155,6 +155,7 @@ class Forwarder:
             and message_id is not None
             and session.cancels.take(message_id, asyncio.get_running_loop().time())
         ):
+            session.cancels.done(message_id)  # answered: a second cancellation of it comes late
             raise RpcError(REQUEST_CANCELLED, "Request cancelled")  # before it arrived: the upstream never sees it
         self._check_in_flight(session)
         task = asyncio.current_task()

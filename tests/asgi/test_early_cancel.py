@@ -38,6 +38,7 @@ async def test_a_cancellation_before_its_request_cancels_it_as_it_arrives(start:
 
         answer = await h.rpc(session, "tools/call", {"name": "fake__work", "arguments": {}}, msg_id="c-2")
         assert answer["result"] == RESULT
+        assert (await h.post(cancel("c-1"), session=session)).status_code == 202  # again: late, as it is answered
         answer = await h.rpc(session, "tools/call", {"name": "fake__work", "arguments": {}}, msg_id="c-1")
         assert answer["result"] == RESULT  # the early cancellation was used up by the request it named
         assert calls_upstream(upstream) == 2

@@ -4,7 +4,6 @@ its slot is followed by one call, not by a burst that catches up the slots it mi
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from typing import cast
 
@@ -28,7 +27,7 @@ class Recorder:
 async def test_paced_calls_start_no_earlier_than_their_slots() -> None:
     recorder, interval = Recorder(), 0.02
     first = time.perf_counter() + 0.01
-    await _drive(cast(McpSession, recorder), "t", "echo", "", first + 0.2, Tally(), interval, first)
+    await _drive(cast(McpSession, recorder), "t", "echo", "", first + 0.19, Tally(), interval, first)
     assert recorder.starts
     assert len(recorder.starts) <= 10  # slots at first + 0, 0.02, ... 0.18 before the deadline
     for n, start in enumerate(recorder.starts):
@@ -36,13 +35,13 @@ async def test_paced_calls_start_no_earlier_than_their_slots() -> None:
 
 
 async def test_a_call_that_overruns_is_followed_by_one_call_then_the_pace_again() -> None:
+    """The slow call ends 0.1 s in; from there to the deadline (0.19 s) the pace leaves room for 5 calls
+    (0.10, 0.12, ... 0.18), whatever the scheduling delays; catching up a missed slot would make it 6."""
     recorder, interval = Recorder(first_call_seconds=0.1), 0.02
     first = time.perf_counter()
-    await _drive(cast(McpSession, recorder), "t", "echo", "", first + 0.2, Tally(), interval, first)
+    await _drive(cast(McpSession, recorder), "t", "echo", "", first + 0.19, Tally(), interval, first)
     after_slow = recorder.starts[1:]
-    assert len(after_slow) >= 2
-    for previous, start in itertools.pairwise(after_slow):
-        assert start - previous >= interval * 0.99  # no burst to catch up the five slots the slow call took
+    assert 1 <= len(after_slow) <= 5
 
 
 async def test_unpaced_calls_go_back_to_back() -> None:
